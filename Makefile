@@ -1,0 +1,54 @@
+# One- or two-line targets that people and CI both call. `make test` is the README test command.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+COMPOSE := docker compose
+LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
+
+.PHONY: install test test-unit test-stack lint up down reset train loadtest loadtest-ui sweep bench bench-smoke
+
+$(VENV)/.installed: requirements-dev.txt */requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q uv==0.9.30 && $(VENV)/bin/uv pip install --python $(PY) -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed  ## the test virtualenv with every pinned dependency
+
+test: install  ## unit + integration tests against real PostgreSQL, S3, mlflow server, API and Locust
+	$(VENV)/bin/pytest
+
+test-unit: install  ## only the tests that start no server
+	$(VENV)/bin/pytest -m "not integration"
+
+test-stack: install  ## the real compose stack end to end (needs a Docker engine)
+	$(VENV)/bin/pytest tests/stack -p no:cacheprovider -m stack
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+up:  ## the stack: postgres, minio, mlflow, trainer, api, lb
+	$(COMPOSE) up -d --build --wait
+
+down:
+	$(COMPOSE) down
+
+reset:  ## forget everything: registry, artifacts, results of the running stack
+	$(LOCUST_COMPOSE) down -v --remove-orphans; $(COMPOSE) down -v --remove-orphans
+
+train:  ## train again and register a new version (the alias moves only if it is at least as good)
+	TRAIN_FORCE=true $(COMPOSE) run --rm trainer
+
+loadtest-ui:  ## Locust web UI on :8089 with the default number of workers
+	$(LOCUST_COMPOSE) up -d
+
+loadtest: install  ## headless Locust run into results/<run>/ (see README for the knobs)
+	$(PY) -m capacity loadtest
+
+sweep: install  ## the capacity experiment: grid from capacity/grids/default.toml
+	$(PY) -m capacity sweep $(or $(GRID),capacity/grids/default.toml)
+
+bench: install  ## throughput/latency/memory of our API against the alternatives, into results/bench/
+	$(PY) -m bench
+
+bench-smoke: install
+	$(PY) -m bench --smoke

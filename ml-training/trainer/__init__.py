@@ -1,0 +1,1 @@
+"""One-shot trainer: fits the penguin classifier and registers it in MLflow."""
