@@ -20,6 +20,4 @@ def build_pipeline(c: float = 1.0, max_iter: int = 1000) -> Pipeline:
             ("numeric", StandardScaler(), list(NUMERIC_FEATURES)),
         ]
     )
-    return Pipeline(
-        [("preprocess", preprocess), ("classifier", LogisticRegression(max_iter=max_iter, C=c))]
-    )
+    return Pipeline([("preprocess", preprocess), ("classifier", LogisticRegression(max_iter=max_iter, C=c))])
