@@ -41,11 +41,12 @@ train:  ## train again and register a new version (the alias moves only if it is
 loadtest-ui:  ## Locust web UI on :8089 with the default number of workers
 	$(LOCUST_COMPOSE) up -d
 
-loadtest: install  ## headless Locust run into results/<run>/ (see README for the knobs)
-	$(PY) -m capacity loadtest
+loadtest:  ## headless Locust run against the running stack into results/<RUN_ID>/ (LOCUST_USERS, ...: see README)
+	RUN_ID=$${RUN_ID:-loadtest-$$(date +%Y%m%d-%H%M%S)} LOCUST_HEADLESS=true LOCUST_UID=$$(id -u) LOCUST_GID=$$(id -g) \
+	  $(LOCUST_COMPOSE) up --build --abort-on-container-exit --exit-code-from master
 
-sweep: install  ## the capacity experiment: grid from capacity/grids/default.toml
-	$(PY) -m capacity sweep $(or $(GRID),capacity/grids/default.toml)
+sweep: install  ## the capacity experiment: GRID=capacity/grids/default.toml BACKEND=docker|native OUT=results/<ts> to resume
+	$(PY) -m capacity sweep $(or $(GRID),capacity/grids/default.toml) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT))
 
 bench: install  ## throughput/latency/memory of our API against the alternatives, into results/bench/
 	$(PY) -m bench
