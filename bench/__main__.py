@@ -1,0 +1,94 @@
+"""`python -m bench [--duration 10] [--smoke] [--profile] [--tracking-uri URI --model-name N --model-alias A]`.
+
+Without --tracking-uri it starts PostgreSQL, S3 and `mlflow server` (tests/realservers) and runs the trainer.
+Exit code 1 when a variant could not be measured; missed targets are reported, not failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+from bench import image, machine, report, run, targets, variants
+from bench.procs import Cores
+from bench.stack import start_stack
+from bench.variants import ROOT, ModelRef
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true", help="2 s per measurement, 16 connections, short Locust")
+    p.add_argument("--duration", type=float, help="seconds per measurement (default 10, smoke 2)")
+    p.add_argument("--warmup", type=float, help="seconds of discarded load first (default 3, smoke 1)")
+    p.add_argument("--connections", type=int, help="connections of the loaded run (default 64, smoke 16)")
+    p.add_argument("--locust-users", type=int, help="Locust cross-check users, 0 = none (default 64, smoke 8)")
+    p.add_argument("--profile", action="store_true", help="py-spy flamegraph + top of our API under load")
+    p.add_argument("--tracking-uri", help="use this MLflow server and its registered model")
+    p.add_argument("--model-name", default="penguins-classifier")
+    p.add_argument("--model-alias", default="production")
+    p.add_argument("--variants", default="ours,mlflow-serve,usual,ceiling", help="comma-separated subset")
+    p.add_argument("--api-image", help="image to size (default: the api image of `docker compose config`)")
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "bench", help="output folder")
+    return p.parse_args(argv)
+
+
+def make_plan(args: argparse.Namespace) -> run.Plan:
+    smoke = args.smoke
+    duration = args.duration or (2.0 if smoke else 10.0)
+    users = args.locust_users if args.locust_users is not None else (8 if smoke else 64)
+    return run.Plan(duration=duration, warmup=args.warmup or (1.0 if smoke else 3.0),
+                    connections=args.connections or (16 if smoke else 64), locust_users=users,
+                    locust_duration=2.0 if smoke else 5.0, profile=args.profile)
+
+
+def conditions(plan: run.Plan, cores: Cores, model: ModelRef) -> dict[str, str]:
+    pinning = ("no pinning (fewer than 2 cores)" if cores.server is None
+               else f"server `taskset -c {cores.server}`, load generator `taskset -c {cores.load}`")
+    return {
+        "Pinning": pinning,
+        "Load": f"wrk -t1 with bench/post.lua, {plan.connections} connections then 1, {plan.duration:.0f} s each "
+                f"after {plan.warmup:.0f} s of discarded warm-up; same body for all (palmerpenguins row 1; "
+                "`dataframe_records` wrapper for mlflow models serve)",
+        "Model": f"models:/{model.name}@{model.alias} from a real `mlflow server` (PostgreSQL + S3)",
+        "Load average at start": machine.load_average(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan, cores = make_plan(args), Cores.detect()
+    stamp = datetime.now().strftime("%Y-%m-%d")
+    name = f"{stamp}-smoke" if args.smoke else stamp
+    workdir = args.out / "_work" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with ExitStack() as stack:
+        if args.tracking_uri:
+            model = ModelRef(args.tracking_uri, args.model_name, args.model_alias)
+        else:
+            run.log("starting PostgreSQL, S3, mlflow server and the trainer")
+            model = start_stack(stack, workdir, args.model_name, args.model_alias)
+        wanted = set(args.variants.split(","))
+        chosen = [v for v in variants.all_variants(model) if v.key in wanted]
+        conds = conditions(plan, cores, model)
+        rows = run.measure_all(chosen, plan, cores, workdir)
+        prof = None
+        if plan.profile:
+            run.log("profiling our API under load with py-spy")
+            prof = run.profile_under_load(variants.ours(model), plan, cores, workdir, args.out, name)
+    conds["Load average at end"] = machine.load_average()
+    conds["Wall time"] = f"{time.monotonic() - started:.0f} s"
+    size = image.measure(args.api_image)
+    checks = targets.evaluate({r.key: r for r in rows}, plan.connections, size.added_mb)
+    result = report.Run(stamp, args.smoke, plan, machine.describe(), conds, rows, checks, size, prof)
+    paths = report.write_all(result, args.out)
+    print(paths["md"].read_text())
+    run.log("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 1 if any(r.error for r in rows) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

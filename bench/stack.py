@@ -1,0 +1,46 @@
+"""What the benchmark needs underneath: the test suite's real servers (PostgreSQL, S3, mlflow) and the trainer."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench.variants import ROOT, ModelRef
+
+QUIET_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+
+
+def realservers():
+    """The fixtures package in tests/realservers (tests/ is not a package: put it on the path, then import)."""
+    tests_dir = str(ROOT / "tests")
+    if tests_dir not in sys.path:
+        sys.path.insert(0, tests_dir)
+    return importlib.import_module("realservers")
+
+
+def start_stack(stack: ExitStack, workdir: Path, name: str, alias: str) -> ModelRef:
+    """PostgreSQL + S3 + `mlflow server`, stopped by `stack`; then the real trainer registers the model."""
+    rs = realservers()
+    postgres = rs.start_postgres()
+    stack.callback(postgres.stop)
+    s3 = rs.start_s3(workdir / "s3")
+    stack.callback(s3.stop)
+    mlflow = rs.start_mlflow(workdir / "mlflow", postgres, s3)
+    stack.callback(mlflow.stop)
+    model = ModelRef(mlflow.tracking_uri, name, alias)
+    train(model, workdir / "trainer.log")
+    return model
+
+
+def train(model: ModelRef, log_path: Path) -> None:
+    """`python -m trainer` as its image runs it, configured by environment only (as the root conftest does)."""
+    env = {**os.environ, **QUIET_ENV, **model.env(), "PYTHONPATH": str(ROOT / "ml-training")}
+    result = subprocess.run([sys.executable, "-m", "trainer"], env=env, capture_output=True, text=True,
+                            timeout=300, cwd=ROOT / "ml-training")
+    log_path.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise RuntimeError(f"trainer failed (exit {result.returncode}), see {log_path}:\n{result.stderr[-2000:]}")
