@@ -1,0 +1,98 @@
+"""python -m capacity: run a capacity sweep, rebuild a run's report, or check a grid.
+
+    python -m capacity sweep capacity/grids/default.toml [--backend docker|native] [--out results/<ts>]
+    python -m capacity report results/<ts>
+    python -m capacity check capacity/grids/default.toml
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from capacity.cells import CellError, expand
+from capacity.grid import GridError, check_machine, load_grid
+from capacity.report import write_report
+from capacity.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m capacity", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sweep = sub.add_parser("sweep", help="run every cell of a grid and write results/<timestamp>/")
+    sweep.add_argument("grid", type=Path, help="grid file (TOML), e.g. capacity/grids/default.toml")
+    sweep.add_argument("--backend", choices=("docker", "native"), default="docker")
+    sweep.add_argument("--out", type=Path, help="run folder; an existing one is resumed (finished cells skipped)")
+    sweep.add_argument("--tracking-uri", help="native backend: the MLflow registry the API processes load from "
+                                              "(default MLFLOW_TRACKING_URI)")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    report = sub.add_parser("report", help="rebuild summary.csv, summary.md and charts of a run folder")
+    report.add_argument("run_dir", type=Path)
+    check = sub.add_parser("check", help="validate a grid and list its cells with the knobs each sets")
+    check.add_argument("grid", type=Path)
+    return parser
+
+
+def _backend(name: str, settings: Settings):
+    if name == "native":
+        from capacity.native_backend import NativeBackend
+
+        return NativeBackend(settings)
+    from capacity.docker_backend import DockerBackend
+
+    return DockerBackend(settings)
+
+
+def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    from capacity.runner import sweep
+
+    grid = load_grid(args.grid)
+    check_machine(grid, os.cpu_count() or 1)
+    if args.tracking_uri and args.backend == "docker":
+        print("note: --tracking-uri is ignored by the docker backend (its api uses the stack's mlflow)",
+              file=sys.stderr)
+    if args.tracking_uri:
+        settings = settings.model_copy(update={"mlflow_tracking_uri": args.tracking_uri})
+    out = args.out or settings.results_dir / datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        sweep(grid, _backend(args.backend, settings), out, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished cells are in {out}; resume with --out {out}", file=sys.stderr)
+        return 130
+    print(f"{out}/summary.md")
+    print((out / "summary.md").read_text().splitlines()[0])
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    grid = load_grid(args.grid)
+    check_machine(grid, os.cpu_count() or 1)
+    cells = expand(grid)
+    print(f"{args.grid}: {len(cells)} cells, ~{grid.load.run_seconds:g} s of load each")
+    for cell in cells:
+        print(f"  {cell.slug:32} " + " ".join(f"{k}={v}" for k, v in cell.env(grid.lb).items()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "report":
+            if not (args.run_dir / "run.json").is_file():
+                raise GridError(f"{args.run_dir}: not a capacity run folder (no run.json)")
+            records = write_report(args.run_dir)
+            print(f"{args.run_dir}/summary.md: {len(records)} cell(s)")
+            return 0
+        if args.command == "check":
+            return cmd_check(args)
+        return cmd_sweep(args, Settings())
+    except (GridError, CellError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Run a cell on the compose stack: recreate api + lb with the cell's limits, load them with the Locust compose.
+
+Per cell: `docker compose up -d --wait --no-deps --force-recreate api lb` with the cell's env knobs (the
+trainer is not rerun), /ready through the lb, Locust headless from docker-compose-locust.yaml writing into
+results/<run>/<cell>/ (RUN_ID), `docker stats` of every api replica, the lb and the Locust containers, then
+`docker inspect` / `docker events` for restarts and OOM kills. Ctrl-C stops Locust and recreates api + lb
+with the default knobs, so the default stack is left running.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from capacity.cells import Cell, CellError, locust_env
+from capacity.dockerstats import DockerSampler, docker
+from capacity.grid import Grid
+from capacity.metrics import RESOURCES_CSV, SampleWriter
+from capacity.settings import Settings
+
+CELL_KNOBS = ("API_CPUS", "API_MEMORY", "API_REPLICAS", "WEB_CONCURRENCY", "LB_CPUS", "LB_MEMORY")
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+class DockerBackend:
+    name = "docker"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.root = Path.cwd()
+        self.results = (self.root / "results").resolve()  # mounted by docker-compose-locust.yaml as /results
+
+    def _compose(self, *args: str, env: dict | None = None, timeout: float = 120, locust: bool = False):
+        file = self.settings.locust_compose_file if locust else self.settings.compose_file
+        return subprocess.run(["docker", "compose", "-f", str(file), *args], capture_output=True, text=True,
+                              env={**os.environ, **(env or {})}, timeout=timeout, cwd=self.root)
+
+    def prepare(self, grid: Grid, out: Path) -> list[str]:
+        for file in (self.settings.compose_file, self.settings.locust_compose_file):
+            if not (self.root / file).exists():
+                raise CellError(f"docker backend: {file} not found; run from the project root")
+        if docker("version", "--format", "{{.Server.Version}}").returncode != 0:
+            raise CellError("docker backend: no Docker engine answers (`docker version`)")
+        if not out.resolve().is_relative_to(self.results):
+            raise CellError(f"docker backend: --out must be under {self.results} (Locust writes through that mount)")
+        running = self._compose("ps", "--status", "running", "--services").stdout.split()
+        if "mlflow" not in running:
+            raise CellError("docker backend: the core stack is not running (no mlflow); start it with `make up`")
+        built = self._compose("build", timeout=900, locust=True)
+        if built.returncode != 0:
+            raise CellError(f"docker backend: building the Locust image failed:\n{_tail(built.stderr)}")
+        return [f"Docker backend: lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory}; Locust runs as "
+                f"{grid.load.workers} worker container(s) on the same machine, its CPU from docker stats and "
+                "Locust's own measurement."]
+
+    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> dict:
+        env, error, ids, baseline = cell.env(grid.lb), None, {}, {}
+        writer = SampleWriter(cell_dir / RESOURCES_CSV)
+        sampler, t0 = None, time.time()
+        try:
+            self._up(env)
+            self._wait_ready()
+            time.sleep(grid.load.warmup)
+            ids = self._containers()
+            baseline = self._restart_counts(ids)
+            sampler = DockerSampler(writer, ids, self.settings.sample_interval_s)
+            sampler.start()
+            self._run_locust(grid, cell_dir, env)
+        except CellError as exc:
+            error = str(exc)
+        finally:
+            if sampler is not None:
+                sampler.stop()
+            writer.close()
+            self._compose("down", "--timeout", "30", timeout=120, locust=True)
+        ids = ids or self._containers()
+        return self._events(ids, baseline, t0, error)
+
+    def _up(self, env: dict) -> None:
+        wait = str(int(self.settings.ready_timeout_s))
+        result = self._compose("up", "-d", "--wait", "--wait-timeout", wait, "--no-deps", "--force-recreate",
+                               "api", "lb", env=env,
+                               timeout=self.settings.ready_timeout_s + 60)
+        if result.returncode != 0:
+            raise CellError(f"api/lb did not become healthy: {_tail(result.stderr, 3)}")
+
+    def _wait_ready(self) -> None:
+        url = f"http://{self.settings.host_bind}:{self.settings.api_port}/ready"
+        deadline, streak = time.monotonic() + self.settings.ready_timeout_s, 0
+        while time.monotonic() < deadline and streak < 3:
+            try:
+                with urllib.request.urlopen(url, timeout=3) as resp:
+                    streak = streak + 1 if resp.status == 200 else 0
+            except OSError:
+                streak = 0
+            time.sleep(0.5)
+        if streak < 3:
+            raise CellError(f"{url} not ready through the lb after {self.settings.ready_timeout_s:g} s")
+
+    def _containers(self) -> dict[str, str]:
+        ids = {}
+        for service in ("api", "lb"):
+            for cid in self._compose("ps", "-q", "--all", service).stdout.split():
+                ids[cid] = service
+        return ids
+
+    def _restart_counts(self, ids: dict[str, str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        out = docker("inspect", "--format", "{{.Id}} {{.RestartCount}} {{.State.OOMKilled}}", *ids).stdout
+        return {line.split()[0]: int(line.split()[1]) for line in out.splitlines() if line.strip()}
+
+    def _run_locust(self, grid: Grid, cell_dir: Path, env: dict) -> None:
+        load = grid.load
+        run_id = cell_dir.resolve().relative_to(self.results).as_posix()
+        workers = max(load.workers, 1)
+        locust = {**env, **locust_env(load), "RUN_ID": run_id, "LOCUST_HEADLESS": "true",
+                  "LOCUST_USERS": str(load.users), "LOCUST_SPAWN_RATE": f"{load.spawn_rate:g}",
+                  "LOCUST_RUN_TIME": f"{int(load.run_seconds)}s" if load.shape == "none" else "0",
+                  "LOCUST_WORKERS": str(workers), "LOCUST_EXPECT_WORKERS": str(workers),
+                  "LOCUST_UID": str(os.getuid()), "LOCUST_GID": str(os.getgid())}
+        budget = load.run_seconds + 240  # workers joining, the last CSV writes, the summary
+        try:
+            result = self._compose("up", "--no-build", "--abort-on-container-exit", "--exit-code-from", "master",
+                                   env=locust, timeout=budget, locust=True)
+        except subprocess.TimeoutExpired:
+            raise CellError(f"Locust did not finish within {budget:g} s; stopped") from None
+        (cell_dir / "locust-compose.log").write_text(result.stdout + result.stderr)
+        if result.returncode not in (0, 1):  # 1 = some requests failed: judged from the CSV files
+            raise CellError(f"Locust exited with code {result.returncode}; see locust-compose.log")
+
+    def _events(self, ids: dict[str, str], baseline: dict[str, int], since: float, error: str | None) -> dict:
+        now = self._restart_counts(ids)
+        restarts = sum(max(0, n - baseline.get(cid, n)) for cid, n in now.items() if ids.get(cid) == "api")
+        api = [cid for cid, role in ids.items() if role == "api"]
+        ooms = []
+        if api:
+            args = [f"--filter=container={cid}" for cid in api]
+            out = docker("events", "--since", str(int(since)), "--until", str(int(time.time()) + 1),
+                         "--filter", "event=oom", *args, "--format", "{{.Actor.Attributes.name}}").stdout
+            ooms = out.split()
+        return {"oom_killed": len(ooms), "restarts": restarts, "error": error,
+                "notes": [f"OOM kill: {name}" for name in ooms]}
+
+    def close(self) -> None:
+        """Leave the default stack running: Locust down, api + lb recreated with the default knobs."""
+        self._compose("down", "--timeout", "30", timeout=120, locust=True)
+        defaults = {k: v for k, v in os.environ.items() if k not in CELL_KNOBS}
+        subprocess.run(["docker", "compose", "-f", str(self.settings.compose_file), "up", "-d", "--wait", "--no-deps",
+                        "--force-recreate", "api", "lb"], env=defaults, cwd=self.root, capture_output=True,
+                       timeout=self.settings.ready_timeout_s + 60)
