@@ -1,0 +1,28 @@
+"""Every knob of the service, read once from the environment."""
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, protected_namespaces=())
+
+    mlflow_tracking_uri: str = "http://mlflow:5000"
+    model_name: str = "penguins-classifier"
+    model_alias: str = "production"
+    model_reload_interval_s: float = Field(30.0, gt=0)
+    model_load_timeout_s: float = Field(120.0, gt=0)
+    max_batch: int = Field(1000, ge=1)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    web_concurrency: int = Field(1, ge=1)
+    api_host: str = "0.0.0.0"
+    api_port: int = Field(8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    access_log: bool = False
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
