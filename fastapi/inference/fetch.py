@@ -1,9 +1,10 @@
-"""Load the registered model in a short-lived child process and hand back only the folded arrays.
+"""Step 1 of a model load, in a short-lived child: `python -m inference.fetch OUT [DIR | --resolve-only]`.
 
-`python -m inference.fetch OUT [--resolve-only]` resolves MODEL_NAME@MODEL_ALIAS with MlflowClient, loads that
-version with mlflow.sklearn.load_model, folds it, checks the fold against predict_proba and writes a msgpack
-document to OUT. mlflow, sklearn, scipy and pandas (~200 MB, ~5 s of imports) live and die in this child, so the
-serving process stays small. Exit 0 = written; anything else = failed (reason on stderr).
+With the MLflow client only: resolve MODEL_NAME@MODEL_ALIAS, read the run's metrics, download the model version
+into DIR (`mlflow.artifacts.download_artifacts`) and describe its sklearn flavor; write a msgpack document to
+OUT. pandas, scipy, pyarrow and scikit-learn are kept out (see isolate.py): this child stays near 95 MB and never
+overlaps with step 2 (inference.foldcheck), which loads the estimator without mlflow.
+Exit 0 = written; anything else = failed (reason on stderr).
 """
 
 from __future__ import annotations
@@ -14,69 +15,59 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import numpy as np
 
-from .features import FEATURES, ISLANDS, NUMERIC_FEATURES, SEXES
-from .model import FoldedLinear, NotFoldable, fold_pipeline
+from .artifact import describe
+from .isolate import block_imports
 from .settings import Settings
 
 log = logging.getLogger("inference.fetch")
-PARITY_TOLERANCE = 1e-9
+KEPT_OUT = ("pandas", "pyarrow", "scipy", "sklearn")
 
 
-def probe_frame() -> Any:
-    """Every island x sex combination at a spread of plausible and edge measurements."""
-    import pandas as pd
+def sklearn_flavor(model_dir: Path) -> dict[str, Any]:
+    import yaml
 
-    numeric = np.array([[39.1, 18.7, 181.0, 3750.0, 2007.0], [46.5, 17.9, 192.0, 3500.0, 2008.0],
-                        [50.0, 15.2, 218.0, 5700.0, 2009.0], [0.1, 0.1, 0.1, 0.1, 1900.0],
-                        [200.0, 100.0, 500.0, 20000.0, 2100.0]])
-    rows = [(*x, island, sex) for x in numeric for island in ISLANDS for sex in SEXES]
-    frame = pd.DataFrame(rows, columns=list(FEATURES))
-    return frame.astype({name: "float64" for name in NUMERIC_FEATURES})
+    flavors = yaml.safe_load((model_dir / "MLmodel").read_text()).get("flavors") or {}
+    if "sklearn" not in flavors:
+        raise ValueError(f"model has no sklearn flavor (flavors: {sorted(flavors)})")
+    return flavors["sklearn"]
 
 
-def verify(folded: FoldedLinear, estimator: Any) -> float:
-    """Max |folded - estimator.predict_proba| over the probe rows; NotFoldable above tolerance."""
-    frame = probe_frame()
-    island = frame["island"].map(ISLANDS.index).to_numpy()
-    sex = frame["sex"].map(SEXES.index).to_numpy()
-    ours = folded.predict_proba(frame[list(NUMERIC_FEATURES)].to_numpy(), island, sex)
-    theirs = np.asarray(estimator.predict_proba(frame), dtype=np.float64)
-    error = float(np.max(np.abs(ours - theirs)))
-    if not error <= PARITY_TOLERANCE:
-        raise NotFoldable(f"folded model differs from predict_proba by {error:.3g}")
-    return error
+def check_deserialization_allowed() -> None:
+    """The gate mlflow.sklearn.load_model applies before deserializing any format (skops included)."""
+    from mlflow.environment_variables import MLFLOW_ALLOW_PICKLE_DESERIALIZATION
+
+    if not MLFLOW_ALLOW_PICKLE_DESERIALIZATION.get():
+        raise PermissionError("deserializing the model is disallowed: MLFLOW_ALLOW_PICKLE_DESERIALIZATION is not "
+                              "'true' (loading a model can execute code from the artifact)")
 
 
-def fetch(settings: Settings, resolve_only: bool) -> dict[str, Any]:
-    import mlflow
-    import mlflow.sklearn
+def fetch(settings: Settings, dest: Path | None) -> dict[str, Any]:
+    import mlflow.artifacts
     from mlflow import MlflowClient
 
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     client = MlflowClient(settings.mlflow_tracking_uri)
     version = client.get_model_version_by_alias(settings.model_name, settings.model_alias)
     result: dict[str, Any] = {"version": str(version.version), "run_id": version.run_id}
-    if resolve_only:
+    if dest is None:
         return result
-    estimator = mlflow.sklearn.load_model(f"models:/{settings.model_name}/{version.version}")
+    check_deserialization_allowed()
     result["metrics"] = dict(client.get_run(version.run_id).data.metrics) if version.run_id else {}
-    try:
-        folded = fold_pipeline(estimator)
-        result["parity_error"] = verify(folded, estimator)
-        result["folded"] = folded.to_dict()
-    except NotFoldable as exc:
-        result["not_foldable"] = str(exc)
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{settings.model_name}/{version.version}", dst_path=str(dest))
+    result["model"] = describe(Path(local), sklearn_flavor(Path(local))).to_dict()
     return result
 
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="level=%(levelname)s %(message)s")
-    if len(argv) < 2:
-        print("usage: python -m inference.fetch OUT [--resolve-only]", file=sys.stderr)
+    if len(argv) != 3:
+        print("usage: python -m inference.fetch OUT (DIR | --resolve-only)", file=sys.stderr)
         return 2
-    result = fetch(Settings(), resolve_only="--resolve-only" in argv[2:])
+    block_imports(*KEPT_OUT)
+    dest = None if argv[2] == "--resolve-only" else Path(argv[2])
+    result = fetch(Settings(), dest)
     Path(argv[1]).write_bytes(msgspec.msgpack.encode(result))
     return 0
 

@@ -19,13 +19,14 @@ from typing import Any
 
 import msgspec
 
+from .artifact import LocalModel, load_estimator
 from .metrics import Metrics
 from .model import EstimatorPredictor, FoldedLinear, ServedModel
 from .settings import Settings
 
 log = logging.getLogger("inference.loader")
-CHILD_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
-             "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+CHILD_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+             "MLFLOW_HTTP_REQUEST_TIMEOUT": "20", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
 
 
 class LoadError(RuntimeError):
@@ -40,13 +41,13 @@ class ModelState:
         self.reason = "model not loaded yet: loader starting"
 
 
-async def run_fetch(settings: Settings, *extra: str) -> dict[str, Any]:
-    """Run `python -m inference.fetch` and return its msgpack document; LoadError with the stderr tail."""
+async def run_child(settings: Settings, module: str, *args: str, flags: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run `python FLAGS -m MODULE OUT ARGS...` and return its msgpack document; LoadError with the stderr tail."""
     env = {**CHILD_ENV, **os.environ}
-    with tempfile.TemporaryDirectory(prefix="inference-fetch-") as tmp:
-        out = Path(tmp) / "model.msgpack"
+    with tempfile.TemporaryDirectory(prefix="inference-child-") as tmp:
+        out = Path(tmp) / "out.msgpack"
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "inference.fetch", str(out), *extra, env=env,
+            sys.executable, *flags, "-m", module, str(out), *args, env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         try:
             _, stderr = await asyncio.wait_for(proc.communicate(), settings.model_load_timeout_s)
@@ -56,26 +57,35 @@ async def run_fetch(settings: Settings, *extra: str) -> dict[str, Any]:
             raise
         if proc.returncode != 0 or not out.exists():
             tail = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise LoadError(f"fetch exited {proc.returncode}: {tail[0][-500:]}")
+            raise LoadError(f"{module} exited {proc.returncode}: {tail[0][-500:]}")
         return msgspec.msgpack.decode(out.read_bytes())
 
 
-def load_estimator(settings: Settings, version: str) -> Any:
-    """Fallback for a model that cannot be folded: load it in this process (pays for mlflow + sklearn)."""
-    import mlflow
-    import mlflow.sklearn
+async def fetch_and_fold(settings: Settings, workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two children one after the other, so mlflow and scikit-learn are never in memory together.
 
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    return mlflow.sklearn.load_model(f"models:/{settings.model_name}/{version}")
+    Step 1 (inference.fetch, mlflow only) resolves the alias and downloads the version into `workdir`;
+    step 2 (inference.foldcheck, no mlflow, -OO: no docstrings, ~12 MB less) loads, folds and checks it.
+    """
+    doc = await run_child(settings, "inference.fetch", str(workdir / "model"))
+    spec = workdir / "model.msgpack"
+    spec.write_bytes(msgspec.msgpack.encode(doc["model"]))
+    return doc, await run_child(settings, "inference.foldcheck", str(spec), flags=("-OO",))
+
+
+def load_estimator_here(model: LocalModel) -> EstimatorPredictor:
+    """Fallback for a model that cannot be folded: load it in this process (pays for scikit-learn + pandas)."""
+    return EstimatorPredictor(load_estimator(model))
 
 
 async def fetch_model(settings: Settings) -> ServedModel:
-    doc = await run_fetch(settings)
-    if "folded" in doc:
-        predictor: FoldedLinear | EstimatorPredictor = FoldedLinear.from_dict(doc["folded"])
-    else:
-        log.warning("event=model_not_foldable version=%s reason=%r", doc["version"], doc.get("not_foldable"))
-        predictor = EstimatorPredictor(await asyncio.to_thread(load_estimator, settings, doc["version"]))
+    with tempfile.TemporaryDirectory(prefix="inference-model-") as tmp:
+        doc, fold = await fetch_and_fold(settings, Path(tmp))
+        if "folded" in fold:
+            predictor: FoldedLinear | EstimatorPredictor = FoldedLinear.from_dict(fold["folded"])
+        else:
+            log.warning("event=model_not_foldable version=%s reason=%r", doc["version"], fold.get("not_foldable"))
+            predictor = await asyncio.to_thread(load_estimator_here, LocalModel.from_dict(doc["model"]))
     return ServedModel(predictor=predictor, name=settings.model_name, version=doc["version"],
                        alias=settings.model_alias, run_id=doc.get("run_id"), metrics=doc.get("metrics", {}),
                        loaded_at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -92,7 +102,7 @@ async def resolve_version(settings: Settings) -> str:
     """The version MODEL_ALIAS points at: one REST GET for an http(s) server, else via the fetch child."""
     if settings.mlflow_tracking_uri.startswith(("http://", "https://")):
         return await asyncio.to_thread(_rest_alias_version, settings)
-    return (await run_fetch(settings, "--resolve-only"))["version"]
+    return (await run_child(settings, "inference.fetch", "--resolve-only"))["version"]
 
 
 class ModelLoader:

@@ -1,0 +1,111 @@
+"""Step 2 of a model load, in a short-lived child: `python -OO -m inference.foldcheck OUT MODEL_DOC`.
+
+Without mlflow: load the estimator that step 1 (inference.fetch) downloaded (artifact.load_estimator, skops with
+mlflow's trusted types), fold it, check the fold against the estimator's own predict_proba and write
+{"folded": ..., "parity_error": ...} or {"not_foldable": reason} as msgpack to OUT. The check feeds the pipeline
+a numpy object array with columns selected by position (see `positional`), so pandas is never imported:
+scikit-learn + skops alone peak near 130 MB.
+Exit 0 = written; anything else = failed (reason on stderr).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from .artifact import LocalModel, load_estimator
+from .features import FEATURES, ISLANDS, NUMERIC_FEATURES, SEXES
+from .isolate import block_imports
+from .model import FoldedLinear, NotFoldable, fold_pipeline
+
+PARITY_TOLERANCE = 1e-9
+KEPT_OUT = ("mlflow", "pandas", "pyarrow", "pytest")
+PROBE_NUMERIC = ((39.1, 18.7, 181.0, 3750.0, 2007.0), (46.5, 17.9, 192.0, 3500.0, 2008.0),
+                 (50.0, 15.2, 218.0, 5700.0, 2009.0), (0.1, 0.1, 0.1, 0.1, 1900.0),
+                 (200.0, 100.0, 500.0, 20000.0, 2100.0))
+
+
+def probe_rows() -> list[dict[str, Any]]:
+    """Every island x sex combination at a spread of plausible and edge measurements."""
+    return [{**dict(zip(NUMERIC_FEATURES, x, strict=True)), "island": island, "sex": sex}
+            for x in PROBE_NUMERIC for island in ISLANDS for sex in SEXES]
+
+
+def positional(estimator: Any, rows: list[dict[str, Any]]) -> tuple[Any, np.ndarray]:
+    """The folded pipeline with its ColumnTransformer selecting columns by position, and the rows as an array.
+
+    scikit-learn selects columns by name only for DataFrames. Without pandas, a shallow copy of the pipeline gets
+    the ColumnTransformer's own fitted name -> position map (`_transformer_to_input_indices`, what it consults
+    for a DataFrame) and the rows come as an object array in the fitted column order (`feature_names_in_`).
+    Everything else (transformers, weights, stacking, the classifier) runs unchanged.
+    """
+    (pre_name, pre), final = estimator.steps
+    columns = [str(c) for c in getattr(pre, "feature_names_in_", ())]
+    index = getattr(pre, "_transformer_to_input_indices", None)
+    if sorted(columns) != sorted(FEATURES) or not isinstance(index, dict):
+        raise NotFoldable(f"cannot select columns by position (fitted on {columns or 'unnamed columns'})")
+    by_position = copy.copy(pre)
+    by_position.transformers_ = [(name, t, list(index.get(name, cols))) for name, t, cols in pre.transformers_]
+    pipeline = copy.copy(estimator)
+    pipeline.steps = [(pre_name, by_position), final]
+    return pipeline, np.array([[row[c] for c in columns] for row in rows], dtype=object)
+
+
+def verify(folded: FoldedLinear, estimator: Any) -> float:
+    """Max |folded - estimator.predict_proba| over the probe rows; NotFoldable above tolerance."""
+    rows = probe_rows()
+    x_num = np.array([[row[c] for c in NUMERIC_FEATURES] for row in rows], dtype=np.float64)
+    island = np.array([ISLANDS.index(row["island"]) for row in rows])
+    sex = np.array([SEXES.index(row["sex"]) for row in rows])
+    ours = folded.predict_proba(x_num, island, sex)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            pipeline, x = positional(estimator, rows)
+            theirs = np.asarray(pipeline.predict_proba(x), dtype=np.float64)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise NotFoldable(f"predict_proba on the probe rows failed: {exc}") from exc
+    error = float(np.max(np.abs(ours - theirs)))
+    if not error <= PARITY_TOLERANCE:
+        raise NotFoldable(f"folded model differs from predict_proba by {error:.3g}")
+    return error
+
+
+def load_and_fold(model: LocalModel) -> dict[str, Any]:
+    try:
+        estimator = load_estimator(model)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in KEPT_OUT:
+            raise
+        return {"not_foldable": f"the model needs {exc.name}"}  # the server's fallback loads it with pandas
+    return fold_checked(estimator)
+
+
+def fold_checked(estimator: Any) -> dict[str, Any]:
+    try:
+        folded = fold_pipeline(estimator)
+        return {"parity_error": verify(folded, estimator), "folded": folded.to_dict()}
+    except NotFoldable as exc:
+        return {"not_foldable": str(exc)}
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="level=%(levelname)s %(message)s")
+    if len(argv) != 3:
+        print("usage: python -m inference.foldcheck OUT MODEL_DOC", file=sys.stderr)
+        return 2
+    block_imports(*KEPT_OUT)
+    model = LocalModel.from_dict(msgspec.msgpack.decode(Path(argv[2]).read_bytes()))
+    Path(argv[1]).write_bytes(msgspec.msgpack.encode(load_and_fold(model)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
