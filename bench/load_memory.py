@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.procs import tree_rss_mb
 from bench.stack import QUIET_ENV, realservers
 from bench.variants import ROOT
+from capacity.procstat import descendants
 
 FASTAPI_DIR = ROOT / "fastapi"
 
@@ -53,23 +54,8 @@ def _status(pid: int, key: str) -> int:
     return 0
 
 
-def _children(pid: int) -> list[int]:
-    """Direct and indirect children, via /proc/PID/task/*/children."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                kids = [int(k) for k in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found.extend(kids)
-            todo.extend(kids)
-    return found
-
-
 def _sample_tree(pid: int, sample: Sample, now: float) -> None:
-    pids = [pid, *_children(pid)]
+    pids = descendants(pid)
     for child in pids[1:]:
         sample.seen.setdefault(child, [now, now])[1] = now
     total = 0

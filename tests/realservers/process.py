@@ -35,7 +35,8 @@ def _is_free(port: int) -> bool:
     return True
 
 
-def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None, ok=(200,)) -> None:
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None, ok=(200,),
+              interval: float = 0.2) -> None:
     """Poll `url` until it answers with a status in `ok`; fail early if `proc` died."""
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -53,7 +54,7 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = N
             last = f"HTTP {exc.code}"
         except OSError as exc:
             last = str(exc)
-        time.sleep(0.2)
+        time.sleep(interval)
     raise TimeoutError(f"{url} not ready after {timeout:.0f}s: {last}")
 
 
