@@ -10,7 +10,6 @@ Exit 0 = written; anything else = failed (reason on stderr).
 
 from __future__ import annotations
 
-import copy
 import logging
 import sys
 import warnings
@@ -21,9 +20,9 @@ import msgspec
 import numpy as np
 
 from .artifact import LocalModel, load_estimator
-from .features import FEATURES, ISLANDS, NUMERIC_FEATURES, SEXES
+from .features import ISLANDS, NUMERIC_FEATURES, SEXES
 from .isolate import block_imports
-from .model import FoldedLinear, NotFoldable, fold_pipeline
+from .model import FoldedLinear, NotFoldable, by_position, fold_pipeline
 
 PARITY_TOLERANCE = 1e-9
 KEPT_OUT = ("mlflow", "pandas", "pyarrow", "pytest")
@@ -39,22 +38,8 @@ def probe_rows() -> list[dict[str, Any]]:
 
 
 def positional(estimator: Any, rows: list[dict[str, Any]]) -> tuple[Any, np.ndarray]:
-    """The folded pipeline with its ColumnTransformer selecting columns by position, and the rows as an array.
-
-    scikit-learn selects columns by name only for DataFrames. Without pandas, a shallow copy of the pipeline gets
-    the ColumnTransformer's own fitted name -> position map (`_transformer_to_input_indices`, what it consults
-    for a DataFrame) and the rows come as an object array in the fitted column order (`feature_names_in_`).
-    Everything else (transformers, weights, stacking, the classifier) runs unchanged.
-    """
-    (pre_name, pre), final = estimator.steps
-    columns = [str(c) for c in getattr(pre, "feature_names_in_", ())]
-    index = getattr(pre, "_transformer_to_input_indices", None)
-    if sorted(columns) != sorted(FEATURES) or not isinstance(index, dict):
-        raise NotFoldable(f"cannot select columns by position (fitted on {columns or 'unnamed columns'})")
-    by_position = copy.copy(pre)
-    by_position.transformers_ = [(name, t, list(index.get(name, cols))) for name, t, cols in pre.transformers_]
-    pipeline = copy.copy(estimator)
-    pipeline.steps = [(pre_name, by_position), final]
+    """The pipeline selecting columns by position (model.by_position) and the rows as an array in its order."""
+    pipeline, columns = by_position(estimator)
     return pipeline, np.array([[row[c] for c in columns] for row in rows], dtype=object)
 
 
@@ -84,7 +69,7 @@ def load_and_fold(model: LocalModel) -> dict[str, Any]:
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in KEPT_OUT:
             raise
-        return {"not_foldable": f"the model needs {exc.name}"}  # the server's fallback loads it with pandas
+        return {"not_foldable": f"the model needs {exc.name}"}  # the server's fallback tries it in-process
     return fold_checked(estimator)
 
 

@@ -74,8 +74,8 @@ async def fetch_and_fold(settings: Settings, workdir: Path) -> tuple[dict[str, A
 
 
 def load_estimator_here(model: LocalModel) -> EstimatorPredictor:
-    """Fallback for a model that cannot be folded: load it in this process (pays for scikit-learn + pandas)."""
-    return EstimatorPredictor(load_estimator(model))
+    """Fallback for a model that cannot be folded: load it in this process (pays for scikit-learn)."""
+    return EstimatorPredictor.wrap(load_estimator(model))
 
 
 async def fetch_model(settings: Settings) -> ServedModel:

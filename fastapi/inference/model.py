@@ -6,7 +6,9 @@ The StandardScaler is folded into W_num and b; the one-hot encoding becomes a co
 
 from __future__ import annotations
 
+import copy
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,23 +67,61 @@ class FoldedLinear:
                       for key in ("intercept", "w_num", "w_island", "w_sex")})
 
 
+def by_position(estimator: Any) -> tuple[Any, tuple[str, ...]]:
+    """A shallow copy of a fitted Pipeline whose leading ColumnTransformer selects columns by position, and the
+    column order it then expects. NotFoldable when the estimator is not such a pipeline.
+
+    scikit-learn selects columns by name only for DataFrames. Without pandas, the copy gets the ColumnTransformer's
+    own fitted name -> position map (`_transformer_to_input_indices`, what it consults for a DataFrame) and rows
+    come as an object array in the fitted column order (`feature_names_in_`). Everything else runs unchanged.
+    """
+    steps = getattr(estimator, "steps", None)
+    if not steps or len(steps) < 2:
+        raise NotFoldable("not a pipeline with a column transformer first")
+    pre_name, pre = steps[0]
+    columns = tuple(str(c) for c in getattr(pre, "feature_names_in_", ()))
+    index = getattr(pre, "_transformer_to_input_indices", None)
+    if sorted(columns) != sorted(FEATURES) or not isinstance(index, dict):
+        raise NotFoldable(f"cannot select columns by position (fitted on {list(columns) or 'unnamed columns'})")
+    first = copy.copy(pre)
+    first.transformers_ = [(name, t, list(index.get(name, cols))) for name, t, cols in pre.transformers_]
+    pipeline = copy.copy(estimator)
+    pipeline.steps = [(pre_name, first), *steps[1:]]
+    return pipeline, columns
+
+
 @dataclass(frozen=True, slots=True)
 class EstimatorPredictor:
-    """Fallback for models that cannot be folded: a DataFrame and the estimator's own predict_proba."""
+    """Fallback for models that cannot be folded: the estimator's own predict_proba on an object array.
+
+    No pandas: a pipeline led by a ColumnTransformer selects its columns by position (`by_position`); any other
+    estimator gets the columns in FEATURES order.
+    """
 
     estimator: Any
+    columns: tuple[str, ...] = FEATURES
     kind: str = "estimator"
+
+    @classmethod
+    def wrap(cls, estimator: Any) -> EstimatorPredictor:
+        try:
+            return cls(*by_position(estimator))
+        except NotFoldable:
+            return cls(estimator)
 
     def predict_one(self, x: tuple[float, ...], island: int, sex: int) -> list[float]:
         return self.predict_proba(np.asarray([x]), np.asarray([island]), np.asarray([sex]))[0].tolist()
 
     def predict_proba(self, x_num: np.ndarray, island: np.ndarray, sex: np.ndarray) -> np.ndarray:
-        import pandas as pd  # only models that cannot be folded pay for pandas
-
-        frame = pd.DataFrame({name: x_num[:, j] for j, name in enumerate(NUMERIC_FEATURES)})
-        frame["island"] = np.asarray(ISLANDS, dtype=object)[island]
-        frame["sex"] = np.asarray(SEXES, dtype=object)[sex]
-        proba = np.asarray(self.estimator.predict_proba(frame[list(FEATURES)]), dtype=np.float64)
+        by_name = {name: x_num[:, j] for j, name in enumerate(NUMERIC_FEATURES)}
+        by_name["island"] = np.asarray(ISLANDS, dtype=object)[island]
+        by_name["sex"] = np.asarray(SEXES, dtype=object)[sex]
+        rows = np.empty((len(x_num), len(self.columns)), dtype=object)
+        for j, name in enumerate(self.columns):
+            rows[:, j] = by_name[name]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            proba = np.asarray(self.estimator.predict_proba(rows), dtype=np.float64)
         order = [list(self.estimator.classes_).index(name) for name in SPECIES]
         return proba[:, order]
 

@@ -80,3 +80,26 @@ def test_a_model_that_cannot_be_folded_is_served_by_the_estimator(kit, dataset, 
     assert isinstance(served.predictor, EstimatorPredictor) and served.version == "3"
     expected = forest(kit, dataset).predict_proba(dataset[0])
     assert np.max(np.abs(served.predictor.predict_proba(*arrays) - expected)) == pytest.approx(0, abs=1e-12)
+
+
+def test_the_fallback_serves_without_pandas(kit, dataset, arrays, tmp_path):
+    """The serving image has no pandas: a non-foldable model is fed an object array, never a DataFrame."""
+    model = saved(forest(kit, dataset), tmp_path, trusted=TREE)
+    spec, out = tmp_path / "spec.msgpack", tmp_path / "proba.npy"
+    spec.write_bytes(msgspec.msgpack.encode(model.to_dict()))
+    np.save(tmp_path / "x.npy", np.column_stack(arrays))
+    probe = ("import sys, msgspec, numpy as np\n"
+             "from inference.isolate import block_imports\n"
+             "block_imports('pandas', 'pyarrow', 'mlflow')\n"
+             "from inference.artifact import LocalModel, load_estimator\n"
+             "from inference.model import EstimatorPredictor\n"
+             "spec, x, out = sys.argv[1:]\n"
+             "model = LocalModel.from_dict(msgspec.msgpack.decode(open(spec, 'rb').read()))\n"
+             "x = np.load(x)\n"
+             "predictor = EstimatorPredictor.wrap(load_estimator(model))\n"
+             "np.save(out, predictor.predict_proba(x[:, :5], x[:, 5].astype(int), x[:, 6].astype(int)))\n")
+    result = subprocess.run([sys.executable, "-c", probe, str(spec), str(tmp_path / "x.npy"), str(out)],
+                            cwd=FASTAPI_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = forest(kit, dataset).predict_proba(dataset[0])
+    assert np.max(np.abs(np.load(out) - expected)) == pytest.approx(0, abs=1e-12)

@@ -44,7 +44,7 @@ def test_other_estimators_are_not_folded_and_served_by_predict_proba(dataset, ar
                                                                                   random_state=0))]).fit(X, y)
     with pytest.raises(NotFoldable):
         fold_pipeline(forest)
-    fallback = EstimatorPredictor(forest)
+    fallback = EstimatorPredictor.wrap(forest)
     assert np.array_equal(fallback.predict_proba(*arrays), forest.predict_proba(X))
     assert fallback.predict_one(tuple(arrays[0][0]), int(arrays[1][0]), int(arrays[2][0])) == pytest.approx(
         forest.predict_proba(X.iloc[:1])[0].tolist())
@@ -61,4 +61,4 @@ def test_fallback_matches_fold(dataset, arrays, kit):
     model = kit.contract_pipeline(c=0.5).fit(X, y)
     folded = fold_pipeline(model)
     assert tuple(model.classes_) == SPECIES
-    assert np.max(np.abs(EstimatorPredictor(model).predict_proba(*arrays) - folded.predict_proba(*arrays))) < 1e-9
+    assert np.max(np.abs(EstimatorPredictor.wrap(model).predict_proba(*arrays) - folded.predict_proba(*arrays))) < 1e-9
