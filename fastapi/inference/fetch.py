@@ -14,10 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from .artifact import describe
-from .isolate import block_imports
+from .isolate import child_main
 from .settings import Settings
 
 log = logging.getLogger("inference.fetch")
@@ -61,15 +59,8 @@ def fetch(settings: Settings, dest: Path | None) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="level=%(levelname)s %(message)s")
-    if len(argv) != 3:
-        print("usage: python -m inference.fetch OUT (DIR | --resolve-only)", file=sys.stderr)
-        return 2
-    block_imports(*KEPT_OUT)
-    dest = None if argv[2] == "--resolve-only" else Path(argv[2])
-    result = fetch(Settings(), dest)
-    Path(argv[1]).write_bytes(msgspec.msgpack.encode(result))
-    return 0
+    return child_main(argv, "python -m inference.fetch OUT (DIR | --resolve-only)", KEPT_OUT,
+                      lambda arg: fetch(Settings(), None if arg == "--resolve-only" else Path(arg)))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Exit 0 = written; anything else = failed (reason on stderr).
 
 from __future__ import annotations
 
-import logging
 import sys
 import warnings
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 from .artifact import LocalModel, load_estimator
 from .features import ISLANDS, NUMERIC_FEATURES, SEXES
-from .isolate import block_imports
+from .isolate import child_main
 from .model import FoldedLinear, NotFoldable, by_position, fold_pipeline
 
 PARITY_TOLERANCE = 1e-9
@@ -82,14 +81,8 @@ def fold_checked(estimator: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="level=%(levelname)s %(message)s")
-    if len(argv) != 3:
-        print("usage: python -m inference.foldcheck OUT MODEL_DOC", file=sys.stderr)
-        return 2
-    block_imports(*KEPT_OUT)
-    model = LocalModel.from_dict(msgspec.msgpack.decode(Path(argv[2]).read_bytes()))
-    Path(argv[1]).write_bytes(msgspec.msgpack.encode(load_and_fold(model)))
-    return 0
+    return child_main(argv, "python -m inference.foldcheck OUT MODEL_DOC", KEPT_OUT,
+                      lambda doc: load_and_fold(LocalModel.from_dict(msgspec.msgpack.decode(Path(doc).read_bytes()))))
 
 
 if __name__ == "__main__":

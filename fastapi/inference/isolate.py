@@ -8,9 +8,14 @@ to import them behaves as if they were not installed, which is exactly the servi
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.abc import MetaPathFinder
+from pathlib import Path
+from typing import Any
+
+import msgspec
 
 
 class BlockedImports(MetaPathFinder):
@@ -31,3 +36,15 @@ def block_imports(*names: str) -> None:
     if loaded:
         raise RuntimeError(f"already imported: {loaded}")
     sys.meta_path.insert(0, BlockedImports(names))
+
+
+def child_main(argv: list[str], usage: str, kept_out: Iterable[str], produce: Callable[[str], Any]) -> int:
+    """The child side of loader.run_child: `python -m MODULE OUT ARG` writes produce(ARG) as msgpack to OUT,
+    with `kept_out` refused from the start. Exit 0 = written, 2 = bad usage, anything else = failed."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="level=%(levelname)s %(message)s")
+    if len(argv) != 3:
+        print(f"usage: {usage}", file=sys.stderr)
+        return 2
+    block_imports(*kept_out)
+    Path(argv[1]).write_bytes(msgspec.msgpack.encode(produce(argv[2])))
+    return 0
