@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+SITE := $(VENV)/lib/python3.11/site-packages
 COMPOSE := docker compose
 LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 
@@ -9,7 +10,9 @@ LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 
 $(VENV)/.installed: requirements-dev.txt */requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q uv==0.9.30 && $(VENV)/bin/uv pip install --python $(PY) -q -r requirements-dev.txt
+	$(PY) -m pip install -q uv==0.9.30 && $(VENV)/bin/uv pip install --python $(PY) -q --compile-bytecode -r requirements-dev.txt
+	# Bytecode as the api image ships it: its fold-check child runs with -OO (.opt-2.pyc).
+	$(PY) -m compileall -q -j 0 -o 2 $(SITE)/numpy $(SITE)/scipy $(SITE)/sklearn $(SITE)/skops fastapi/inference
 	touch $@
 
 install: $(VENV)/.installed  ## the test virtualenv with every pinned dependency

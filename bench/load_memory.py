@@ -39,7 +39,7 @@ class Sample:
         return self.hwm_kb.get(self.server, 0) / 1024
 
     def bound_mb(self) -> float:
-        """Server high-water mark + the largest child's (the fetch children run one after the other)."""
+        """Server high-water mark + the largest child's (load children never overlap)."""
         child = max((kb for pid, kb in self.hwm_kb.items() if pid != self.server), default=0)
         return self.server_hwm_mb() + child / 1024
 

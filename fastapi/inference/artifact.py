@@ -18,7 +18,7 @@ FORMATS = ("skops", "pickle", "cloudpickle")
 
 @dataclass(frozen=True)
 class LocalModel:
-    """What the mlflow child found in the downloaded model folder (msgpack-friendly)."""
+    """Where and how the downloaded model folder's estimator is stored (msgpack-friendly)."""
 
     model_file: str
     serialization_format: str

@@ -1,7 +1,7 @@
-"""Step 2 of a model load, in a short-lived child: `python -OO -m inference.foldcheck OUT MODEL_DOC`.
+"""The second half of a model load, in a short-lived child: `python -OO -m inference.foldcheck OUT MODEL_DOC`.
 
-Without mlflow: load the estimator that step 1 (inference.fetch) downloaded (artifact.load_estimator, skops with
-mlflow's trusted types), fold it, check the fold against the estimator's own predict_proba and write
+Load the estimator that the server downloaded (registry.py) with artifact.load_estimator (skops with the
+trusted types recorded at logging time), fold it, check the fold against the estimator's own predict_proba and write
 {"folded": ..., "parity_error": ...} or {"not_foldable": reason} as msgpack to OUT. The check feeds the pipeline
 a numpy object array with columns selected by position (see `positional`), so pandas is never imported:
 scikit-learn + skops alone peak near 130 MB.

@@ -1,9 +1,8 @@
 """Keep heavy optional libraries out of a child process that does not need them.
 
-`import mlflow` pulls in pandas, scipy and pyarrow when they are installed (~75 MB, ~1.5 s) although resolving
-an alias and downloading files never uses them; scikit-learn likewise imports pandas and pyarrow eagerly when
-present. Both libraries treat them as optional (`try: import ... except ImportError`), so a child that refuses
-to import them behaves as if they were not installed, which is exactly the serving image for pyarrow.
+scikit-learn imports pandas and pyarrow eagerly when they are installed (a development virtualenv, not the
+serving image) and treats them as optional (`try: import ... except ImportError`), so a child that refuses to
+import them behaves as in the image and measures what the image will.
 """
 
 from __future__ import annotations

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,11 +18,11 @@ import msgspec
 from .artifact import LocalModel, load_estimator
 from .metrics import Metrics
 from .model import EstimatorPredictor, FoldedLinear, ServedModel
+from .registry import ModelVersion, RegistryClient
 from .settings import Settings
 
 log = logging.getLogger("inference.loader")
-CHILD_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-             "MLFLOW_HTTP_REQUEST_TIMEOUT": "20", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])  # the child imports this same `inference` package
 
 
 class LoadError(RuntimeError):
@@ -43,11 +39,11 @@ class ModelState:
 
 async def run_child(settings: Settings, module: str, *args: str, flags: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run `python FLAGS -m MODULE OUT ARGS...` and return its msgpack document; LoadError with the stderr tail."""
-    env = {**CHILD_ENV, **os.environ}
+    path = os.pathsep.join(filter(None, (PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))
     with tempfile.TemporaryDirectory(prefix="inference-child-") as tmp:
         out = Path(tmp) / "out.msgpack"
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, *flags, "-m", module, str(out), *args, env=env,
+            sys.executable, *flags, "-m", module, str(out), *args, env={**os.environ, "PYTHONPATH": path},
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         try:
             _, stderr = await asyncio.wait_for(proc.communicate(), settings.model_load_timeout_s)
@@ -61,16 +57,14 @@ async def run_child(settings: Settings, module: str, *args: str, flags: tuple[st
         return msgspec.msgpack.decode(out.read_bytes())
 
 
-async def fetch_and_fold(settings: Settings, workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Two children one after the other, so mlflow and scikit-learn are never in memory together.
-
-    Step 1 (inference.fetch, mlflow only) resolves the alias and downloads the version into `workdir`;
-    step 2 (inference.foldcheck, no mlflow, -OO: no docstrings, ~12 MB less) loads, folds and checks it.
-    """
-    doc = await run_child(settings, "inference.fetch", str(workdir / "model"))
-    spec = workdir / "model.msgpack"
-    spec.write_bytes(msgspec.msgpack.encode(doc["model"]))
-    return doc, await run_child(settings, "inference.foldcheck", str(spec), flags=("-OO",))
+def download(settings: Settings, dest: Path) -> tuple[ModelVersion, dict[str, float], LocalModel]:
+    """Resolve the alias and download that version over the registry's REST API (in this process: no mlflow)."""
+    registry = RegistryClient(settings)
+    version = registry.alias_version(settings.model_name, settings.model_alias)
+    if not settings.mlflow_allow_pickle_deserialization:
+        raise PermissionError("deserializing the model is disallowed: MLFLOW_ALLOW_PICKLE_DESERIALIZATION is not "
+                              "'true' (loading a model can execute code from the artifact)")
+    return version, registry.run_metrics(version.run_id), registry.download_model(version, dest)
 
 
 def load_estimator_here(model: LocalModel) -> EstimatorPredictor:
@@ -79,30 +73,27 @@ def load_estimator_here(model: LocalModel) -> EstimatorPredictor:
 
 
 async def fetch_model(settings: Settings) -> ServedModel:
+    """Download, then fold and check in a short-lived child (inference.foldcheck, -OO: no docstrings, ~12 MB
+    less), so scikit-learn's ~70 MB leave with it; a model that cannot be folded is loaded here instead."""
     with tempfile.TemporaryDirectory(prefix="inference-model-") as tmp:
-        doc, fold = await fetch_and_fold(settings, Path(tmp))
+        version, metrics, model = await asyncio.to_thread(download, settings, Path(tmp) / "model")
+        spec = Path(tmp) / "model.msgpack"
+        spec.write_bytes(msgspec.msgpack.encode(model.to_dict()))
+        fold = await run_child(settings, "inference.foldcheck", str(spec), flags=("-OO",))
         if "folded" in fold:
             predictor: FoldedLinear | EstimatorPredictor = FoldedLinear.from_dict(fold["folded"])
         else:
-            log.warning("event=model_not_foldable version=%s reason=%r", doc["version"], fold.get("not_foldable"))
-            predictor = await asyncio.to_thread(load_estimator_here, LocalModel.from_dict(doc["model"]))
-    return ServedModel(predictor=predictor, name=settings.model_name, version=doc["version"],
-                       alias=settings.model_alias, run_id=doc.get("run_id"), metrics=doc.get("metrics", {}),
+            log.warning("event=model_not_foldable version=%s reason=%r", version.version, fold.get("not_foldable"))
+            predictor = await asyncio.to_thread(load_estimator_here, model)
+    return ServedModel(predictor=predictor, name=settings.model_name, version=version.version,
+                       alias=settings.model_alias, run_id=version.run_id, metrics=metrics,
                        loaded_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
-def _rest_alias_version(settings: Settings) -> str:
-    query = urllib.parse.urlencode({"name": settings.model_name, "alias": settings.model_alias})
-    url = f"{settings.mlflow_tracking_uri.rstrip('/')}/api/2.0/mlflow/registered-models/alias?{query}"
-    with urllib.request.urlopen(url, timeout=10) as response:  # http(s) checked by the caller
-        return str(json.load(response)["model_version"]["version"])
-
-
 async def resolve_version(settings: Settings) -> str:
-    """The version MODEL_ALIAS points at: one REST GET for an http(s) server, else via the fetch child."""
-    if settings.mlflow_tracking_uri.startswith(("http://", "https://")):
-        return await asyncio.to_thread(_rest_alias_version, settings)
-    return (await run_child(settings, "inference.fetch", "--resolve-only"))["version"]
+    """The version MODEL_ALIAS points at now: one GET."""
+    registry = RegistryClient(settings)
+    return (await asyncio.to_thread(registry.alias_version, settings.model_name, settings.model_alias)).version
 
 
 class ModelLoader:

@@ -2,14 +2,20 @@
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, protected_namespaces=())
 
-    mlflow_tracking_uri: str = "http://mlflow:5000"
+    mlflow_tracking_uri: str = Field("http://mlflow:5000", pattern=r"^https?://")  # the server's REST API
+    mlflow_tracking_token: SecretStr | None = None
+    mlflow_tracking_username: str | None = None
+    mlflow_tracking_password: SecretStr | None = None
+    mlflow_http_timeout_s: float = Field(20.0, gt=0)
+    # As mlflow.sklearn.load_model: loading a model (pickle or skops) may run code from the artifact.
+    mlflow_allow_pickle_deserialization: bool = True
     model_name: str = "penguins-classifier"
     model_alias: str = "production"
     model_reload_interval_s: float = Field(30.0, gt=0)

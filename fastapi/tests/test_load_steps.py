@@ -1,4 +1,4 @@
-"""The two load steps without MLflow: step 2 (inference.foldcheck) on skops files, and the in-process fallback."""
+"""Loading without MLflow: the fold-and-check child (inference.foldcheck) on skops files, and the fallback."""
 
 import asyncio
 import subprocess
@@ -70,14 +70,15 @@ def test_step_two_child_keeps_mlflow_and_pandas_out(pipeline, tmp_path):
 
 
 def test_a_model_that_cannot_be_folded_is_served_by_the_estimator(kit, dataset, arrays, tmp_path, monkeypatch):
+    """The real foldcheck child says "not foldable"; the server loads the estimator itself and serves it."""
     model = saved(forest(kit, dataset), tmp_path, trusted=TREE)
 
-    async def fake_steps(settings, workdir):
-        return {"version": "3", "run_id": "r3", "metrics": {}, "model": model.to_dict()}, {"not_foldable": "forest"}
+    def downloaded(settings, dest):  # stands in for the registry download only (tested in test_registry.py)
+        return loader.ModelVersion("penguins-classifier", "3", "r3"), {"accuracy": 0.9}, model
 
-    monkeypatch.setattr(loader, "fetch_and_fold", fake_steps)
-    served = asyncio.run(loader.fetch_model(kit.settings()))
-    assert isinstance(served.predictor, EstimatorPredictor) and served.version == "3"
+    monkeypatch.setattr(loader, "download", downloaded)
+    served = asyncio.run(loader.fetch_model(kit.settings(model_load_timeout_s=60)))
+    assert isinstance(served.predictor, EstimatorPredictor) and served.version == "3" and served.run_id == "r3"
     expected = forest(kit, dataset).predict_proba(dataset[0])
     assert np.max(np.abs(served.predictor.predict_proba(*arrays) - expected)) == pytest.approx(0, abs=1e-12)
 
