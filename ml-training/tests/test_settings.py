@@ -44,7 +44,9 @@ def test_environment_overrides_and_empty_values_are_ignored(clean_env):
     assert settings.model_alias == "production"
 
 
-@pytest.mark.parametrize(("name", "value"), [("TRAIN_C", "0"), ("TRAIN_TEST_SIZE", "1.5"), ("TRAIN_FORCE", "maybe")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("TRAIN_C", "0"), ("TRAIN_TEST_SIZE", "1.5"), ("TRAIN_FORCE", "maybe"), ("MODEL_NAME", "it's")]
+)
 def test_invalid_values_are_rejected(clean_env, name, value):
     clean_env.setenv(name, value)
     with pytest.raises(ValidationError):

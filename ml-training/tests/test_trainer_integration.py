@@ -102,6 +102,18 @@ def rerun_after_worse(worse_forced_run, train_in_process) -> TrainingOutcome:
     return train_in_process()
 
 
+@pytest.fixture(scope="module")
+def plain_rerun_with_the_worse_parameters(rerun_after_worse, train_in_process) -> TrainingOutcome:
+    """What every `docker compose up` would do with TRAIN_C=0.001 left in .env."""
+    return train_in_process(train_c=0.001)
+
+
+@pytest.fixture(scope="module")
+def rerun_without_an_alias(plain_rerun_with_the_worse_parameters, train_in_process, client, names):
+    client.delete_registered_model_alias(names["MODEL_NAME"], "production")
+    return train_in_process()
+
+
 def test_first_run_registers_version_1_and_sets_the_alias(first_run, client, names):
     assert first_run.stdout.strip().splitlines()[-1].startswith(f"trainer: registered {names['MODEL_NAME']} version 1")
     holder = client.get_model_version_by_alias(names["MODEL_NAME"], "production")
@@ -165,6 +177,22 @@ def test_forced_worse_model_is_registered_but_the_alias_stays(worse_forced_run, 
 
 def test_plain_rerun_after_that_still_registers_nothing(rerun_after_worse):
     assert (rerun_after_worse.registered, rerun_after_worse.version) == (False, "2")
+
+
+def test_plain_rerun_of_the_worse_parameters_registers_no_duplicate(plain_rerun_with_the_worse_parameters,
+                                                                     client, names):
+    outcome = plain_rerun_with_the_worse_parameters
+    assert (outcome.registered, outcome.version, outcome.alias_moved) == (False, "3", False)
+    assert "version 3 was trained on the same data and parameters" in outcome.message
+    assert "stays on version 2" in outcome.message and outcome.metrics["accuracy"] < 0.95
+    assert len(client.search_model_versions(f"name='{names['MODEL_NAME']}'")) == 3
+
+
+def test_an_identical_version_gets_a_missing_alias_instead_of_a_duplicate(rerun_without_an_alias, client, names):
+    assert (rerun_without_an_alias.registered, rerun_without_an_alias.version) == (False, "2")
+    assert rerun_without_an_alias.alias_moved and "set to it" in rerun_without_an_alias.message
+    assert client.get_model_version_by_alias(names["MODEL_NAME"], "production").version == "2"
+    assert len(client.search_model_versions(f"name='{names['MODEL_NAME']}'")) == 3
 
 
 def test_unreachable_mlflow_exits_non_zero_with_a_clear_message_within_budget():

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from trainer.data import load_data
 from trainer.fingerprint import training_fingerprint
-from trainer.registry import AliasHolder, apply_alias_rule, find_alias_holder, register_version
+from trainer.registry import KnownVersion, apply_alias_rule, find_alias_holder, find_same_training, register_version
 from trainer.settings import Settings
 from trainer.tracking import log_training_run
 from trainer.train import TrainingError, train
@@ -50,6 +50,9 @@ def _train_and_register(settings: Settings, client: MlflowClient) -> TrainingOut
     holder = find_alias_holder(client, name, alias)
     if not settings.train_force and holder is not None and holder.fingerprint == fingerprint:
         return _unchanged(name, alias, holder)
+    same = None if settings.train_force else find_same_training(client, name, fingerprint)
+    if same is not None:  # e.g. a worse model already registered from these parameters: no duplicate per `up`
+        return _already_registered(client, name, alias, same, holder)
 
     trained = train(X, y, settings)
     logged = log_training_run(
@@ -95,12 +98,28 @@ def _using_tracking_uri(uri: str) -> Iterator[None]:
         mlflow.set_tracking_uri(previous)
 
 
-def _unchanged(name: str, alias: str, holder: AliasHolder) -> TrainingOutcome:
+def _unchanged(name: str, alias: str, holder: KnownVersion) -> TrainingOutcome:
     message = (
         f"nothing registered: alias '{alias}' already points at {name} version {holder.version}, "
         f"trained on the same data and parameters (fingerprint {(holder.fingerprint or '')[:12]})"
     )
     return TrainingOutcome(False, holder.version, False, message, dict(holder.metrics))
+
+
+def _already_registered(
+    client: MlflowClient, name: str, alias: str, same: KnownVersion, holder: KnownVersion | None
+) -> TrainingOutcome:
+    """Register nothing; only when no version holds the alias does the identical version get it."""
+    message = (
+        f"nothing registered: {name} version {same.version} was trained on the same data and parameters "
+        f"(fingerprint {(same.fingerprint or '')[:12]}); "
+    )
+    if holder is not None:
+        return TrainingOutcome(False, same.version, False, message + f"alias '{alias}' stays on version "
+                               f"{holder.version}", dict(same.metrics))
+    client.set_registered_model_alias(name, alias, same.version)
+    return TrainingOutcome(False, same.version, True, message + f"alias '{alias}' set to it (no version "
+                           "held it)", dict(same.metrics))
 
 
 def _fail(reason: str) -> int:

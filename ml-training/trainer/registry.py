@@ -1,4 +1,5 @@
-"""Model registry: find the alias holder, register a version, move the alias only if not worse."""
+"""Model registry: find the alias holder or an identical version, register a version, move the alias only if not
+worse."""
 
 import logging
 from collections.abc import Mapping
@@ -24,8 +25,8 @@ MODEL_TAGS = {"dataset": "palmerpenguins", "framework": "scikit-learn", "task": 
 
 
 @dataclass(frozen=True)
-class AliasHolder:
-    """The version an alias points at, with what the trainer needs to compare against it."""
+class KnownVersion:
+    """A registered version (the alias holder, or one trained identically), with what the trainer compares."""
 
     version: str
     run_id: str | None
@@ -33,7 +34,7 @@ class AliasHolder:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def find_alias_holder(client: MlflowClient, name: str, alias: str) -> AliasHolder | None:
+def find_alias_holder(client: MlflowClient, name: str, alias: str) -> KnownVersion | None:
     """The version holding `alias`, or None when the model or the alias does not exist yet."""
     try:
         version = client.get_registered_model(name).aliases.get(alias)
@@ -43,10 +44,25 @@ def find_alias_holder(client: MlflowClient, name: str, alias: str) -> AliasHolde
         raise
     if version is None:
         return None
-    model_version = client.get_model_version(name, str(version))
+    return _known(client, client.get_model_version(name, str(version)))
+
+
+def find_same_training(client: MlflowClient, name: str, fingerprint: str) -> KnownVersion | None:
+    """The newest version registered from exactly this data and these parameters, or None."""
+    try:
+        found = client.search_model_versions(f"name='{name}' and tags.{FINGERPRINT_TAG}='{fingerprint}'")
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    newest = max(found, key=lambda v: int(v.version), default=None)
+    return _known(client, newest) if newest is not None else None
+
+
+def _known(client: MlflowClient, model_version: ModelVersion) -> KnownVersion:
     run_tags, metrics = _run_tags_and_metrics(client, model_version.run_id)
     fingerprint = model_version.tags.get(FINGERPRINT_TAG) or run_tags.get(FINGERPRINT_TAG)
-    return AliasHolder(str(version), model_version.run_id, fingerprint, metrics)
+    return KnownVersion(str(model_version.version), model_version.run_id, fingerprint, metrics)
 
 
 def ensure_registered_model(client: MlflowClient, name: str) -> None:

@@ -11,7 +11,7 @@ class Settings(BaseSettings):
 
     mlflow_tracking_uri: str = "http://localhost:5000"
     mlflow_experiment_name: str = "penguins"
-    model_name: str = "penguins-classifier"
+    model_name: str = Field(default="penguins-classifier", pattern=r"^[^'\"]+$")  # quoted in registry searches
     model_alias: str = "production"
     train_force: bool = False
     mlflow_wait_timeout_s: float = Field(default=120.0, ge=0)
