@@ -6,16 +6,24 @@ SITE := $(VENV)/lib/python3.11/site-packages
 COMPOSE := docker compose
 LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 
-.PHONY: install test test-unit test-stack lint up down reset train loadtest loadtest-ui sweep bench bench-smoke
+.PHONY: install lock test test-unit test-stack lint up down reset train loadtest loadtest-ui sweep bench bench-smoke
 
-$(VENV)/.installed: requirements-dev.txt */requirements.txt
+$(VENV)/.installed: requirements-dev.txt requirements-dev.lock */requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q uv==0.9.30 && $(VENV)/bin/uv pip install --python $(PY) -q --compile-bytecode -r requirements-dev.txt
+	$(PY) -m pip install -q uv==0.9.30 && $(VENV)/bin/uv pip install --python $(PY) -q --compile-bytecode \
+	  -r requirements-dev.txt -c requirements-dev.lock
 	# Bytecode as the api image ships it: its fold-check child runs with -OO (.opt-2.pyc).
 	$(PY) -m compileall -q -j 0 -o 2 $(SITE)/numpy $(SITE)/scipy $(SITE)/sklearn $(SITE)/skops fastapi/inference
 	touch $@
 
 install: $(VENV)/.installed  ## the test virtualenv with every pinned dependency
+
+IMAGES := fastapi ml-training mlflow locust
+LOCK := $(VENV)/bin/uv pip compile -q --python-version 3.11 --no-header --annotation-style line
+lock: install  ## after changing a pin: one resolution for the tests, each image's lock a subset of it
+	$(LOCK) requirements-dev.txt -o requirements-dev.lock
+	for d in $(IMAGES); do $(LOCK) -c requirements-dev.lock $$d/requirements.txt | \
+	  sed 's/, -c requirements-dev.lock//; s/  # via -c requirements-dev.lock$$//' > $$d/requirements.lock; done
 
 test: install  ## unit + integration tests against real PostgreSQL, S3, mlflow server, API and Locust
 	$(VENV)/bin/pytest
