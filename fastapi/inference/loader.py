@@ -37,8 +37,11 @@ class ModelState:
         self.reason = "model not loaded yet: loader starting"
 
 
-async def run_child(settings: Settings, module: str, *args: str, flags: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Run `python FLAGS -m MODULE OUT ARGS...` and return its msgpack document; LoadError with the stderr tail."""
+async def run_child(settings: Settings, module: str, *args: str, flags: tuple[str, ...] = (),
+                    deadline: float | None = None) -> dict[str, Any]:
+    """Run `python FLAGS -m MODULE OUT ARGS...` and return its msgpack document; LoadError with the stderr tail.
+    Killed at `deadline` (time.monotonic()), or after MODEL_LOAD_TIMEOUT_S without one."""
+    timeout = settings.model_load_timeout_s if deadline is None else max(deadline - time.monotonic(), 0.0)
     path = os.pathsep.join(filter(None, (PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))
     with tempfile.TemporaryDirectory(prefix="inference-child-") as tmp:
         out = Path(tmp) / "out.msgpack"
@@ -46,7 +49,7 @@ async def run_child(settings: Settings, module: str, *args: str, flags: tuple[st
             sys.executable, *flags, "-m", module, str(out), *args, env={**os.environ, "PYTHONPATH": path},
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         try:
-            _, stderr = await asyncio.wait_for(proc.communicate(), settings.model_load_timeout_s)
+            _, stderr = await asyncio.wait_for(proc.communicate(), timeout)
         except (TimeoutError, asyncio.CancelledError):
             proc.kill()
             await proc.wait()
@@ -57,9 +60,9 @@ async def run_child(settings: Settings, module: str, *args: str, flags: tuple[st
         return msgspec.msgpack.decode(out.read_bytes())
 
 
-def download(settings: Settings, dest: Path) -> tuple[ModelVersion, dict[str, float], LocalModel]:
+def download(settings: Settings, dest: Path, deadline: float) -> tuple[ModelVersion, dict[str, float], LocalModel]:
     """Resolve the alias and download that version over the registry's REST API (in this process: no mlflow)."""
-    registry = RegistryClient(settings)
+    registry = RegistryClient(settings, deadline)
     version = registry.alias_version(settings.model_name, settings.model_alias)
     if not settings.mlflow_allow_pickle_deserialization:
         raise PermissionError("deserializing the model is disallowed: MLFLOW_ALLOW_PICKLE_DESERIALIZATION is not "
@@ -74,12 +77,14 @@ def load_estimator_here(model: LocalModel) -> EstimatorPredictor:
 
 async def fetch_model(settings: Settings) -> ServedModel:
     """Download, then fold and check in a short-lived child (inference.foldcheck, -OO: no docstrings, ~12 MB
-    less), so scikit-learn's ~70 MB leave with it; a model that cannot be folded is loaded here instead."""
+    less), so scikit-learn's ~70 MB leave with it; a model that cannot be folded is loaded here instead.
+    Download and child share one MODEL_LOAD_TIMEOUT_S budget."""
+    deadline = time.monotonic() + settings.model_load_timeout_s
     with tempfile.TemporaryDirectory(prefix="inference-model-") as tmp:
-        version, metrics, model = await asyncio.to_thread(download, settings, Path(tmp) / "model")
+        version, metrics, model = await asyncio.to_thread(download, settings, Path(tmp) / "model", deadline)
         spec = Path(tmp) / "model.msgpack"
         spec.write_bytes(msgspec.msgpack.encode(model.to_dict()))
-        fold = await run_child(settings, "inference.foldcheck", str(spec), flags=("-OO",))
+        fold = await run_child(settings, "inference.foldcheck", str(spec), flags=("-OO",), deadline=deadline)
         if "folded" in fold:
             predictor: FoldedLinear | EstimatorPredictor = FoldedLinear.from_dict(fold["folded"])
         else:

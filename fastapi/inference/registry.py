@@ -4,15 +4,16 @@ Why not the MLflow client here: `import mlflow` alone costs ~2 s and ~95 MB per 
 ready, for five GET requests. These are MLflow's documented REST 2.0 endpoints, and artifacts come through the
 tracking server's artifact proxy (`mlflow server --serve-artifacts`, the default) exactly as the client's
 MlflowArtifactsRepository fetches them. Only what loading needs is downloaded: MLmodel, the model file and the
-flavor's code folder. Credentials as the MLflow client reads them: MLFLOW_TRACKING_TOKEN or
-MLFLOW_TRACKING_USERNAME/PASSWORD.
+flavor's code folder. Credentials and TLS as the MLflow client reads them: MLFLOW_TRACKING_TOKEN or
+MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_SERVER_CERT_PATH or MLFLOW_TRACKING_INSECURE_TLS.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import shutil
+import ssl
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +25,7 @@ from .artifact import LocalModel, describe
 from .settings import Settings
 
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
+CHUNK_BYTES = 1 << 20
 
 
 class RegistryError(RuntimeError):
@@ -45,10 +47,23 @@ def safe_relative(path: str) -> PurePosixPath:
     return relative
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.mlflow_tracking_insecure_tls:  # the operator asked for it, as with MLflow's own flag
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        return context
+    if settings.mlflow_tracking_server_cert_path:
+        return ssl.create_default_context(cafile=settings.mlflow_tracking_server_cert_path)
+    return None
+
+
 class RegistryClient:
-    def __init__(self, settings: Settings) -> None:
+    """`deadline` (time.monotonic()) bounds everything this client does, however slowly the server answers."""
+
+    def __init__(self, settings: Settings, deadline: float | None = None) -> None:
         self.base = settings.mlflow_tracking_uri.rstrip("/")
-        self.timeout = settings.mlflow_http_timeout_s
+        self.timeout, self.deadline = settings.mlflow_http_timeout_s, deadline
+        self.tls = tls_context(settings)
         self.headers = {"User-Agent": "penguins-inference"}
         if settings.mlflow_tracking_token:
             self.headers["Authorization"] = f"Bearer {settings.mlflow_tracking_token.get_secret_value()}"
@@ -56,9 +71,19 @@ class RegistryClient:
             pair = f"{settings.mlflow_tracking_username}:{settings.mlflow_tracking_password.get_secret_value()}"
             self.headers["Authorization"] = f"Basic {base64.b64encode(pair.encode()).decode()}"
 
+    def _timeout(self, path: str) -> float:
+        if self.deadline is None:
+            return self.timeout
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise RegistryError(f"GET {path}: out of time (MODEL_LOAD_TIMEOUT_S) while talking to the registry")
+        return min(self.timeout, remaining)
+
     def _open(self, url: str):
+        path = urllib.parse.urlsplit(url).path
         try:
-            return urllib.request.urlopen(urllib.request.Request(url, headers=self.headers), timeout=self.timeout)
+            return urllib.request.urlopen(urllib.request.Request(url, headers=self.headers),
+                                          timeout=self._timeout(path), context=self.tls)
         except urllib.error.HTTPError as exc:
             body = exc.read(2000).decode(errors="replace")
             try:
@@ -66,8 +91,9 @@ class RegistryClient:
                 body = f"{detail.get('error_code', '')}: {detail.get('message', body)}"
             except ValueError:
                 pass
-            raise RegistryError(f"GET {urllib.parse.urlsplit(url).path} -> HTTP {exc.code} {body.strip()}"[:500]) \
-                from None
+            raise RegistryError(f"GET {path} -> HTTP {exc.code} {body.strip()}"[:500]) from None
+        except urllib.error.URLError as exc:
+            raise RegistryError(f"GET {self.base}{path}: {exc.reason}"[:500]) from None
 
     def get_json(self, endpoint: str, **params: str) -> dict[str, Any]:
         with self._open(f"{self.base}{endpoint}?{urllib.parse.urlencode(params)}") as response:
@@ -96,8 +122,11 @@ class RegistryClient:
 
     def download(self, url: str, dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        path = urllib.parse.urlsplit(url).path
         with self._open(url) as response, dest.open("wb") as out:
-            shutil.copyfileobj(response, out)
+            while chunk := response.read1(CHUNK_BYTES):
+                out.write(chunk)
+                self._timeout(path)  # a server trickling bytes cannot hold the load past the deadline
 
     def download_tree(self, root: str, relative: PurePosixPath, dest: Path) -> None:
         """A file, or a folder listed through the proxy (recursively), from `root` into `dest`."""

@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     mlflow_tracking_token: SecretStr | None = None
     mlflow_tracking_username: str | None = None
     mlflow_tracking_password: SecretStr | None = None
+    mlflow_tracking_server_cert_path: str | None = None  # a CA bundle for an https tracking URI
+    mlflow_tracking_insecure_tls: bool = False
     mlflow_http_timeout_s: float = Field(20.0, gt=0)
     # As mlflow.sklearn.load_model: loading a model (pickle or skops) may run code from the artifact.
     mlflow_allow_pickle_deserialization: bool = True

@@ -3,6 +3,7 @@
 import asyncio
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import msgspec
@@ -73,7 +74,7 @@ def test_a_model_that_cannot_be_folded_is_served_by_the_estimator(kit, dataset, 
     """The real foldcheck child says "not foldable"; the server loads the estimator itself and serves it."""
     model = saved(forest(kit, dataset), tmp_path, trusted=TREE)
 
-    def downloaded(settings, dest):  # stands in for the registry download only (tested in test_registry.py)
+    def downloaded(settings, dest, deadline):  # stands in for the registry download only (tested in test_registry.py)
         return loader.ModelVersion("penguins-classifier", "3", "r3"), {"accuracy": 0.9}, model
 
     monkeypatch.setattr(loader, "download", downloaded)
@@ -104,3 +105,13 @@ def test_the_fallback_serves_without_pandas(kit, dataset, arrays, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     expected = forest(kit, dataset).predict_proba(dataset[0])
     assert np.max(np.abs(np.load(out) - expected)) == pytest.approx(0, abs=1e-12)
+
+
+def test_the_check_child_gets_only_what_is_left_of_the_load_budget(pipeline, tmp_path, kit):
+    """One MODEL_LOAD_TIMEOUT_S covers download and checks: a child started at the deadline is killed at once."""
+    spec = tmp_path / "spec.msgpack"
+    spec.write_bytes(msgspec.msgpack.encode(saved(pipeline, tmp_path).to_dict()))
+    run = loader.run_child(kit.settings(model_load_timeout_s=60), "inference.foldcheck", str(spec),
+                           deadline=time.monotonic())
+    with pytest.raises(TimeoutError):
+        asyncio.run(run)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import http.server
+import ipaddress
 import json
+import socket
+import ssl
 import threading
+import time
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -85,12 +90,28 @@ def test_artifact_paths_cannot_leave_the_model_folder(path):
     assert safe_relative("code/helpers/x.py") == PurePosixPath("code/helpers/x.py")
 
 
+def test_a_spent_deadline_stops_before_the_next_request(trained_model):
+    registry = RegistryClient(Settings(mlflow_tracking_uri=trained_model.tracking_uri), deadline=time.monotonic())
+    with pytest.raises(RegistryError, match="out of time \\(MODEL_LOAD_TIMEOUT_S\\)"):
+        registry.alias_version(trained_model.name, trained_model.alias)
+
+
+def test_an_unreachable_server_is_a_registry_error_naming_it():
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(RegistryError, match=f"http://127.0.0.1:{port}/api/2.0/mlflow/registered-models/alias: "):
+        client_for(f"http://127.0.0.1:{port}").alias_version("m", "a")
+
+
 class Recorder(http.server.BaseHTTPRequestHandler):
-    """A loopback server that records the Authorization header and answers one alias lookup."""
+    """A loopback server that records the Authorization header and answers one alias lookup; /slow trickles."""
 
     seen: list[str | None] = []
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path.startswith("/slow"):
+            return self.trickle()
         Recorder.seen.append(self.headers.get("Authorization"))
         body = json.dumps({"model_version": {"version": "7", "run_id": ""}}).encode()
         self.send_response(200)
@@ -99,19 +120,86 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def trickle(self) -> None:
+        """A byte every 50 ms of a 400-byte body: each read is quick, the whole takes 20 s."""
+        self.send_response(200)
+        self.send_header("Content-Length", "400")
+        self.end_headers()
+        try:
+            for _ in range(400):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:  # the client gave up: what the test wants
+            pass
+
     def log_message(self, *args) -> None:
         pass
 
 
-@pytest.fixture
-def recorder():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+def serve(server: http.server.ThreadingHTTPServer, scheme: str):
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     Recorder.seen = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def recorder():
+    yield from serve(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder), "http")
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_recorder(tmp_path):
+    cert, key = self_signed(tmp_path)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    for url in serve(server, "https"):
+        yield url, cert
+
+
+def test_a_slow_download_ends_at_the_deadline(recorder, tmp_path):
+    registry = RegistryClient(Settings(mlflow_tracking_uri=recorder), deadline=time.monotonic() + 0.5)
+    started = time.monotonic()
+    with pytest.raises(RegistryError, match="/slow/model.skops: out of time"):
+        registry.download(f"{recorder}/slow/model.skops", tmp_path / "model.skops")
+    assert time.monotonic() - started < 5  # the body alone would take 20 s
+    assert 0 < (tmp_path / "model.skops").stat().st_size < 400
+
+
+def test_https_with_a_private_ca_as_the_mlflow_client_does(tls_recorder):
+    url, cert = tls_recorder
+    with pytest.raises(RegistryError, match="CERTIFICATE_VERIFY_FAILED"):
+        client_for(url).alias_version("m", "a")
+    assert client_for(url, mlflow_tracking_server_cert_path=str(cert)).alias_version("m", "a").version == "7"
+    assert client_for(url, mlflow_tracking_insecure_tls=True).alias_version("m", "a").version == "7"
 
 
 def test_credentials_are_sent_as_the_mlflow_client_sends_them(recorder):
