@@ -1,13 +1,29 @@
 """`python -m inference`: the production server (uvicorn, uvloop, httptools, no access log by default)."""
 
+import os
+import tempfile
+from pathlib import Path
+
 import uvicorn
 
 from .logs import log_config
 from .settings import Settings
 
 
+def prepare_metrics_dir(settings: Settings) -> Settings:
+    """Several processes: a fresh folder where they share their metrics, passed to them by the environment."""
+    if settings.web_concurrency == 1 and not settings.metrics_dir:
+        return settings
+    folder = Path(settings.metrics_dir or tempfile.mkdtemp(prefix="inference-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.msgpack"):  # numbers of an earlier run of the server
+        stale.unlink()
+    os.environ["METRICS_DIR"] = str(folder)
+    return settings.model_copy(update={"metrics_dir": str(folder)})
+
+
 def main() -> None:
-    settings = Settings()
+    settings = prepare_metrics_dir(Settings())
     uvicorn.run(
         "inference.main:create_app",
         factory=True,

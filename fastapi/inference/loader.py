@@ -161,7 +161,7 @@ class ModelLoader:
                  served.run_id, seconds)
 
     def _failed(self, stage: str, exc: BaseException) -> None:
-        self.metrics.reload_failures.labels(stage).inc()
+        self.metrics.failed(stage)
         message = f"{type(exc).__name__}: {exc}"[:500]
         if self.state.served is None:
             self.state.reason = f"model not loaded yet: {stage} failed: {message}"

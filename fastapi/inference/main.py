@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None,
                load: Callable[[Settings], Awaitable[ServedModel]] = fetch_model,
                resolve: Callable[[Settings], Awaitable[str]] = resolve_version) -> FastPath:
     settings = settings or Settings()
-    state, metrics = ModelState(), Metrics()
+    state, metrics = ModelState(), Metrics(settings.metrics_dir)
     service = PredictService(state, metrics, settings)
     loader = ModelLoader(settings, state, metrics, load=load, resolve=resolve)
 
@@ -38,11 +38,13 @@ def create_app(settings: Settings | None = None,
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         log.info("event=startup model=%s alias=%s tracking_uri=%s reload_interval_s=%s", settings.model_name,
                  settings.model_alias, settings.mlflow_tracking_uri, settings.model_reload_interval_s)
-        task = asyncio.create_task(loader.run(), name="model-loader")
+        tasks = [asyncio.create_task(loader.run(), name="model-loader"),
+                 asyncio.create_task(metrics.share_periodically(), name="metrics-share")]
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         log.info("event=shutdown")
 
     api = FastAPI(title="Penguin species API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)

@@ -1,13 +1,24 @@
-"""Prometheus metrics. The hot path only bumps plain ints in dicts (one event-loop thread, no locks); a
-custom collector turns them into counter and histogram families when /metrics is scraped."""
+"""Prometheus metrics. The hot path only bumps plain numbers (one event-loop thread, no locks); a custom
+collector turns them into families when /metrics is scraped.
+
+With several server processes (WEB_CONCURRENCY > 1) each one writes its numbers to METRICS_DIR every second
+and a scrape, whichever process answers it, sums all of them: counters and histograms over every process that
+ever ran (as Prometheus' multiprocess mode does), `served_model_info` over the live ones.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import os
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+import msgspec
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from .features import SPECIES
@@ -16,80 +27,172 @@ BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 ROUTES = frozenset({"/predict", "/predict/batch", "/model-info", "/metrics", "/health", "/ready", "/docs",
                     "/openapi.json", "/docs/oauth2-redirect", "/redoc"})
 MAX_SERIES = 1000
+STAGES = ("load", "resolve")
+SHARE_EVERY_S = 1.0
+log = logging.getLogger("inference.metrics")
 
 
-class RequestStats(Collector):
-    """Requests, latency histogram (by route and status) and predictions by species, as plain numbers."""
+class ProcessStats(msgspec.Struct):
+    """One process's numbers as it shares them with the others (msgpack) and as a scrape sums them."""
 
-    def __init__(self) -> None:
-        self.series: dict[tuple, list] = {}  # (route, method, status) -> [count, sum, per-bucket counts]
+    pid: int
+    series: dict[str, list] = msgspec.field(default_factory=dict)  # "route method status" -> [n, sum, buckets]
+    species: dict[str, int] = msgspec.field(default_factory=lambda: dict.fromkeys(SPECIES, 0))
+    reloads: int = 0
+    failures: dict[str, int] = msgspec.field(default_factory=lambda: dict.fromkeys(STAGES, 0))
+    model: list[str] | None = None  # name, version, alias, kind
+    loaded_at: float = 0.0
+
+
+class ServiceCollector(Collector):
+    """The families of /metrics, summed over this process and the snapshots the other processes shared."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def peers(self) -> list[ProcessStats]:
+        if self.metrics.share_dir is None:
+            return []
+        found = []
+        for path in self.metrics.share_dir.glob("*.msgpack"):
+            if path.stem == str(self.metrics.pid):
+                continue
+            with contextlib.suppress(OSError, msgspec.DecodeError, msgspec.ValidationError):
+                found.append(msgspec.msgpack.decode(path.read_bytes(), type=ProcessStats))
+        return found
+
+    def collect(self) -> Iterator:
+        own = self.metrics.snapshot()
+        everyone = [own, *self.peers()]
+        live = [own, *(p for p in everyone[1:] if alive(p.pid))]
+        yield from request_families(everyone)
+        yield counter("predictions", "Predicted rows by species", "species",
+                      {s: sum(p.species.get(s, 0) for p in everyone) for s in SPECIES})
+        yield counter("model_reload_failures", "Failed alias checks or model loads", "stage",
+                      {s: sum(p.failures.get(s, 0) for p in everyone) for s in STAGES})
+        reloads = CounterMetricFamily("model_reloads", "Models loaded and swapped in (initial load included)")
+        reloads.add_metric([], sum(p.reloads for p in everyone))
+        yield reloads
+        info = GaugeMetricFamily("served_model_info", "Server processes serving this model version",
+                                 labels=["name", "version", "alias", "kind"])
+        for labels in sorted({tuple(p.model) for p in live if p.model}):
+            info.add_metric(list(labels), sum(1 for p in live if p.model and tuple(p.model) == labels))
+        yield info
+        loaded = GaugeMetricFamily("served_model_loaded_timestamp_seconds", "When the served model was loaded")
+        loaded.add_metric([], max(p.loaded_at for p in live))
+        yield loaded
+
+
+def counter(name: str, documentation: str, label: str, values: dict[str, float]) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, documentation, labels=[label])
+    for value, count in values.items():
+        family.add_metric([value], count)
+    return family
+
+
+def request_families(stats: Iterable[ProcessStats]) -> Iterator:
+    requests = CounterMetricFamily("http_requests", "HTTP requests by route, method and status",
+                                   labels=["route", "method", "status"])
+    latency = HistogramMetricFamily("http_request_duration_seconds", "Time in the server per request",
+                                    labels=["route", "status"])
+    by_request: dict[str, int] = {}
+    by_route: dict[tuple[str, str], list] = {}  # (route, status) -> [sum, per-bucket counts]
+    for process in stats:
+        for key, (count, total, buckets) in list(process.series.items()):
+            by_request[key] = by_request.get(key, 0) + count
+            route, _, status = key.split(" ")
+            into = by_route.setdefault((route, status), [0.0, [0] * len(buckets)])
+            into[0] += total
+            into[1] = [a + b for a, b in zip(into[1], buckets, strict=True)]
+    for key, count in by_request.items():
+        route, method, status = key.split(" ")
+        requests.add_metric([route, method, status], count)
+    for labels, (total, buckets) in by_route.items():
+        cumulative, running = [], 0
+        for bound, n in zip((*map(str, BUCKETS), "+Inf"), buckets, strict=True):
+            running += n
+            cumulative.append((bound, running))
+        latency.add_metric(list(labels), cumulative, total)
+    yield from (requests, latency)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+class Metrics:
+    """This process's numbers as plain ints (the hot path), turned into a ProcessStats to share or scrape."""
+
+    def __init__(self, share_dir: str | None = None) -> None:
+        self.pid, self.share_dir = os.getpid(), Path(share_dir) if share_dir else None
+        self.series: dict[tuple[str, str, int], list] = {}  # (route, method, status) -> [n, sum, buckets]
         self.species = dict.fromkeys(SPECIES, 0)
+        self.failures = dict.fromkeys(STAGES, 0)
+        self.reloads, self.model, self.loaded_at = 0, None, 0.0
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry.register(ServiceCollector(self))
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
-        entry = self.series.get(key)
-        if entry is None:
-            if route not in ROUTES or len(self.series) >= MAX_SERIES:
-                key = ("other", method if len(method) < 10 else "other", status)
+        entry = self.series.get((route, method, status))
+        if entry is None:  # a new series: bound how many there can be, whatever clients send
+            known = route in ROUTES and len(self.series) < MAX_SERIES
+            method = method if len(method) < 10 and method.isalpha() else "other"
+            key = (route if known else "other", method, status)
             entry = self.series.setdefault(key, [0, 0.0, [0] * (len(BUCKETS) + 1)])
         entry[0] += 1
         entry[1] += seconds
         entry[2][bisect_left(BUCKETS, seconds)] += 1
 
-    def collect(self) -> Iterator:
-        requests = CounterMetricFamily("http_requests", "HTTP requests by route, method and status",
-                                       labels=["route", "method", "status"])
-        latency = HistogramMetricFamily("http_request_duration_seconds", "Time in the server per request",
-                                        labels=["route", "status"])
-        merged: dict[tuple, list] = {}
-        for (route, method, status), (count, total, buckets) in list(self.series.items()):
-            requests.add_metric([route, method, str(status)], count)
-            into = merged.setdefault((route, str(status)), [0.0, [0] * len(buckets)])
-            into[0] += total
-            into[1] = [a + b for a, b in zip(into[1], buckets, strict=True)]
-        for labels, (total, buckets) in merged.items():
-            cumulative, running = [], 0
-            for bound, n in zip((*map(str, BUCKETS), "+Inf"), buckets, strict=True):
-                running += n
-                cumulative.append((bound, running))
-            latency.add_metric(list(labels), cumulative, total)
-        predictions = CounterMetricFamily("predictions", "Predicted rows by species", labels=["species"])
-        for name, count in self.species.items():
-            predictions.add_metric([name], count)
-        yield from (requests, latency, predictions)
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        reg = self.registry
-        self.stats = RequestStats()
-        reg.register(self.stats)
-        self.observe = self.stats.observe  # bound once: the hot path calls it per request
-        self.model_info = Gauge("served_model_info", "1 for the model version being served",
-                                ["name", "version", "alias", "kind"], registry=reg)
-        self.model_loaded_at = Gauge("served_model_loaded_timestamp_seconds", "When the served model was loaded",
-                                     registry=reg)
-        self.reloads = Counter("model_reloads_total", "Models loaded and swapped in (initial load included)",
-                               registry=reg)
-        self.reload_failures = Counter("model_reload_failures_total", "Failed alias checks or model loads",
-                                       ["stage"], registry=reg)
-        self._served_labels: tuple | None = None
-
     def predicted(self, species: str, count: int = 1) -> None:
-        self.stats.species[species] += count
+        self.species[species] += count
 
     def predicted_many(self, counts: Iterable[tuple[str, int]]) -> None:
         for species, count in counts:
-            self.stats.species[species] += count
+            self.species[species] += count
 
     def served(self, name: str, version: str, alias: str, kind: str, loaded_at: float) -> None:
-        if self._served_labels is not None:
-            self.model_info.remove(*self._served_labels)
-        self._served_labels = (name, version, alias, kind)
-        self.model_info.labels(*self._served_labels).set(1)
-        self.model_loaded_at.set(loaded_at)
-        self.reloads.inc()
+        self.model, self.loaded_at = [name, version, alias, kind], loaded_at
+        self.reloads += 1
+
+    def failed(self, stage: str) -> None:
+        self.failures[stage] = self.failures.get(stage, 0) + 1
+
+    def snapshot(self) -> ProcessStats:
+        # routes and methods hold no spaces (odd ones are "other"), so one string per series key is safe
+        series = {f"{route} {method} {status}": [n, total, list(buckets)]
+                  for (route, method, status), (n, total, buckets) in list(self.series.items())}
+        return ProcessStats(pid=self.pid, series=series, species=dict(self.species), reloads=self.reloads,
+                            failures=dict(self.failures), model=self.model, loaded_at=self.loaded_at)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def share(self) -> None:
+        """Write this process's numbers for the others (atomically: a reader never sees half a file)."""
+        if self.share_dir is None:
+            return
+        path = self.share_dir / f"{self.pid}.msgpack"
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(msgspec.msgpack.encode(self.snapshot()))
+        partial.replace(path)
+
+    async def share_periodically(self) -> None:
+        warned = False
+        try:
+            while True:
+                try:
+                    self.share()
+                except OSError as exc:  # keep serving; the other processes' scrapes miss this one's numbers
+                    if not warned:
+                        log.warning("event=metrics_share_failed dir=%s error=%r", self.share_dir, str(exc))
+                    warned = True
+                await asyncio.sleep(SHARE_EVERY_S)
+        finally:
+            with contextlib.suppress(OSError):
+                self.share()  # the last numbers of a process that stops

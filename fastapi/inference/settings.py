@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     max_batch: int = Field(1000, ge=1)
     max_body_bytes: int = Field(1_048_576, ge=1024)
     web_concurrency: int = Field(1, ge=1)
+    # Where server processes share their metrics; `python -m inference` makes one when WEB_CONCURRENCY > 1.
+    metrics_dir: str | None = None
     api_host: str = "0.0.0.0"
     api_port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"

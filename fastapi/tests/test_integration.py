@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import msgspec
 import numpy as np
 import pytest
 
@@ -115,5 +118,36 @@ def test_started_before_any_model_then_ready_then_hot_reloads(mlflow_server, tmp
             assert versions == {"1", "2"}
         metrics = httpx.get(f"{api.base_url}/metrics").text
         assert "model_reloads_total 2.0" in metrics
+    finally:
+        api.stop()
+
+
+def shared_stats(folder: Path) -> list[dict]:
+    return [msgspec.msgpack.decode(path.read_bytes()) for path in folder.glob("*.msgpack")]
+
+
+def test_two_processes_answer_every_scrape_with_the_same_totals(trained_model, tmp_path):
+    """WEB_CONCURRENCY=2: both processes serve; whichever answers /metrics reports both processes' requests."""
+    shared = tmp_path / "metrics"
+    api = realservers.start_api(tmp_path, trained_model.tracking_uri,
+                                env={"MODEL_NAME": trained_model.name, "MODEL_ALIAS": trained_model.alias,
+                                     "WEB_CONCURRENCY": "2", "METRICS_DIR": str(shared)})
+    try:
+        deadline = time.monotonic() + 60  # the first process can be ready before the second
+        while time.monotonic() < deadline and sum(p["model"] is not None for p in shared_stats(shared)) < 2:
+            time.sleep(0.25)
+
+        def post(_: int) -> int:
+            return httpx.post(f"{api.base_url}/predict", json=ROW).status_code  # a new connection each
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(post, range(400))) == {200}
+        time.sleep(1.5)  # each process shares its numbers every second
+        pattern = r'http_requests_total\{method="POST",route="/predict",status="200"\} (\S+)'
+        scrapes = [httpx.get(f"{api.base_url}/metrics").text for _ in range(8)]
+        assert {float(re.search(pattern, text).group(1)) for text in scrapes} == {400.0}
+        assert all(re.search(r'served_model_info\{[^}]*\} 2.0', text) for text in scrapes)
+        served = [p["series"].get("/predict POST 200", [0])[0] for p in shared_stats(shared)]
+        assert len(served) == 2 and sum(served) == 400 and min(served) > 0, served
     finally:
         api.stop()
