@@ -10,20 +10,25 @@ from .logs import log_config
 from .settings import Settings
 
 
-def prepare_metrics_dir(settings: Settings) -> Settings:
-    """Several processes: a fresh folder where they share their metrics, passed to them by the environment."""
+def prepare_metrics_dir(settings: Settings, scratch: str) -> Settings:
+    """Several processes: a folder where they share their metrics (METRICS_DIR, else `scratch`), passed to
+    them by the environment and emptied of an earlier run's numbers."""
     if settings.web_concurrency == 1 and not settings.metrics_dir:
         return settings
-    folder = Path(settings.metrics_dir or tempfile.mkdtemp(prefix="inference-metrics-"))
+    folder = Path(settings.metrics_dir or scratch)
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.msgpack"):  # numbers of an earlier run of the server
+    for stale in folder.glob("*.msgpack"):
         stale.unlink()
     os.environ["METRICS_DIR"] = str(folder)
     return settings.model_copy(update={"metrics_dir": str(folder)})
 
 
 def main() -> None:
-    settings = prepare_metrics_dir(Settings())
+    with tempfile.TemporaryDirectory(prefix="inference-metrics-") as scratch:
+        serve(prepare_metrics_dir(Settings(), scratch))
+
+
+def serve(settings: Settings) -> None:
     uvicorn.run(
         "inference.main:create_app",
         factory=True,

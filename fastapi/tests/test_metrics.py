@@ -87,16 +87,19 @@ def test_the_last_numbers_are_shared_when_the_process_stops(tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
-def test_several_processes_get_a_fresh_folder(tmp_path, monkeypatch):
+def test_several_processes_get_an_empty_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("METRICS_DIR", "")  # restored after the test, whatever prepare_metrics_dir sets
-    assert prepare_metrics_dir(Settings(web_concurrency=1)).metrics_dir is None
-    settings = prepare_metrics_dir(Settings(web_concurrency=3))
-    assert os.environ["METRICS_DIR"] == settings.metrics_dir and os.path.isdir(settings.metrics_dir)
-    os.rmdir(settings.metrics_dir)
-    (tmp_path / "123.msgpack").write_bytes(b"from an earlier run")
-    (tmp_path / "notes.txt").write_text("kept")
-    assert prepare_metrics_dir(Settings(web_concurrency=2, metrics_dir=str(tmp_path))).metrics_dir == str(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    scratch = tmp_path / "scratch"
+    assert prepare_metrics_dir(Settings(web_concurrency=1), str(scratch)).metrics_dir is None
+    assert prepare_metrics_dir(Settings(web_concurrency=3), str(scratch)).metrics_dir == str(scratch)
+    assert os.environ["METRICS_DIR"] == str(scratch) and scratch.is_dir()
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    (chosen / "123.msgpack").write_bytes(b"from an earlier run")
+    (chosen / "notes.txt").write_text("kept")
+    settings = Settings(web_concurrency=2, metrics_dir=str(chosen))
+    assert prepare_metrics_dir(settings, str(scratch)).metrics_dir == str(chosen)
+    assert sorted(p.name for p in chosen.iterdir()) == ["notes.txt"]
 
 
 def test_a_folder_that_vanished_is_logged_once_and_serving_goes_on(tmp_path, caplog, monkeypatch):
