@@ -7,6 +7,8 @@ import platform
 import subprocess
 from pathlib import Path
 
+from capacity.provenance import code_version
+
 
 def _cpu_model() -> str:
     try:
@@ -45,4 +47,5 @@ def describe() -> dict[str, str]:
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
         "Load generator": _wrk_version(),
+        "Code": code_version(),
     }

@@ -97,7 +97,8 @@ def _context(run: dict) -> list[str]:
              if load["shape"] == "ramp" else f"spawn {load['spawn_rate']:g}/s, {load['duration']:g} s")
     lines = [
         f"- Grid `{g['name']}`, backend `{run['backend']}`, started {run['started_at']}; machine: "
-        f"{run['machine']['cpus']} CPU(s), {run['machine']['platform']}.",
+        f"{run['machine']['cpus']} CPU(s), {run['machine']['platform']}; code: "
+        f"{run['machine'].get('code', 'not recorded')}.",
         f"- Load: {load['users']:,} users, {shape}, wait {load['wait_min']:g}-{load['wait_max']:g} s per user.",
         f"- SLO: users reached >= {slo['users_ratio'] * load['users']:,.0f}, failures <= {slo['max_failures']}, "
         f"p95 <= {slo['p95_ms']:g} ms; generator CPU > {slo['generator_cpu_pct']:g}% makes a cell invalid.",

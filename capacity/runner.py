@@ -17,6 +17,7 @@ from tqdm import tqdm
 from capacity.cells import Cell, expand
 from capacity.grid import Grid, GridError
 from capacity.metrics import RESOURCES_CSV, cell_metrics, locust_summary, read_samples
+from capacity.provenance import code_version
 from capacity.report import CELL_JSON, RUN_JSON, write_report
 from capacity.slo import judge
 
@@ -58,7 +59,7 @@ def open_run(out: Path, grid: Grid, backend: str, notes: list[str], cells: int) 
         run["grid"]["grid"], run["cells_total"], run["notes"] = current["grid"], cells, notes
     else:
         run = {"grid": current, "backend": backend, "started_at": _now(), "cells_total": cells, "notes": notes,
-               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "code": code_version()}}
     out.mkdir(parents=True, exist_ok=True)
     run_file.write_text(json.dumps(run, indent=2) + "\n")
     return run

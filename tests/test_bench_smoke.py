@@ -31,6 +31,7 @@ def test_bench_smoke_writes_report(trained_model, tmp_path):
     assert "| variant | req/s (16 conn) |" in text
     assert "| target | measured | bar | status | by how much |" in text
     assert "Locust FastHttpUser" in text
+    assert "- **Code**: commit " in text
 
     with open(md.with_suffix(".csv"), newline="") as f:
         rows = {row["variant"]: row for row in csv.DictReader(f)}

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def test_sweep_writes_cells_tables_charts_and_the_answer(tmp_path):
     assert summary.splitlines()[0].startswith("**Answer: the cheapest configuration that holds 200 users is "
                                               "1 x (0.5 CPU, 512M)**")
     assert "OOM: 1 replica(s) killed" in summary and "| configuration | RPS max |" in summary
+    assert re.search(r"; code: commit [0-9a-f]{7,}( with uncommitted changes)?\.", summary)  # traceable
     with open(tmp_path / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 8 and {r["status"] for r in rows} == {"pass", "fail"}
