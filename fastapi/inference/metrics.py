@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -75,8 +76,8 @@ class ServiceCollector(Collector):
         yield reloads
         info = GaugeMetricFamily("served_model_info", "Server processes serving this model version",
                                  labels=["name", "version", "alias", "kind"])
-        for labels in sorted({tuple(p.model) for p in live if p.model}):
-            info.add_metric(list(labels), sum(1 for p in live if p.model and tuple(p.model) == labels))
+        for labels, processes in sorted(Counter(tuple(p.model) for p in live if p.model).items()):
+            info.add_metric(list(labels), processes)
         yield info
         loaded = GaugeMetricFamily("served_model_loaded_timestamp_seconds", "When the served model was loaded")
         loaded.add_metric([], max(p.loaded_at for p in live))
@@ -95,18 +96,17 @@ def request_families(stats: Iterable[ProcessStats]) -> Iterator:
                                    labels=["route", "method", "status"])
     latency = HistogramMetricFamily("http_request_duration_seconds", "Time in the server per request",
                                     labels=["route", "status"])
-    by_request: dict[str, int] = {}
+    by_request: Counter[tuple[str, str, str]] = Counter()
     by_route: dict[tuple[str, str], list] = {}  # (route, status) -> [sum, per-bucket counts]
     for process in stats:
         for key, (count, total, buckets) in list(process.series.items()):
-            by_request[key] = by_request.get(key, 0) + count
-            route, _, status = key.split(" ")
+            route, method, status = key.split(" ")
+            by_request[route, method, status] += count
             into = by_route.setdefault((route, status), [0.0, [0] * len(buckets)])
             into[0] += total
             into[1] = [a + b for a, b in zip(into[1], buckets, strict=True)]
-    for key, count in by_request.items():
-        route, method, status = key.split(" ")
-        requests.add_metric([route, method, status], count)
+    for labels, count in by_request.items():
+        requests.add_metric(list(labels), count)
     for labels, (total, buckets) in by_route.items():
         cumulative, running = [], 0
         for bound, n in zip((*map(str, BUCKETS), "+Inf"), buckets, strict=True):
@@ -183,6 +183,8 @@ class Metrics:
         partial.replace(path)
 
     async def share_periodically(self) -> None:
+        if self.share_dir is None:  # one process: nothing to share, no wake-up every second
+            return
         warned = False
         try:
             while True:
