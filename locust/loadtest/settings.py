@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from loadtest.validity import Thresholds
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOCUST_", extra="ignore", env_ignore_empty=True)
@@ -40,10 +42,31 @@ class Settings(BaseSettings):
     max_users: int = Field(10_000, ge=1)
     hold_duration_s: float = Field(300.0, ge=0)
 
+    # Validity (loadtest.validity): a run is INVALID when delivered < ratio x offered load, or a Locust process
+    # uses > cpu % of one core, or waits for a CPU > runqueue % of the time.
+    validity_min_delivered_ratio: float = Field(0.8, gt=0, le=1)
+    validity_max_cpu_pct: float = Field(90.0, gt=0, le=100)
+    validity_max_runqueue_pct: float = Field(20.0, gt=0, le=100)
+
+    # Capacity tab (master): every address `api_service` resolves to is scraped at /metrics every
+    # scrape_interval_s; the lb's nginx stub_status is read from lb_status_url.
+    api_service: str = "api:8000"
+    lb_status_url: str = "http://lb:8081/nginx_status"
+    scrape_interval_s: float = Field(5.0, ge=1)
+    scrape_timeout_s: float = Field(2.0, gt=0)
+
     # Locust's own names, used by the container healthcheck only.
     mode_worker: bool = False
     master_node_host: str = "127.0.0.1"
     master_node_port: int = 5557
+
+    @property
+    def think_time_s(self) -> float:
+        return (self.wait_min + self.wait_max) / 2
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(min_delivered_ratio=self.validity_min_delivered_ratio,
+                          max_cpu_pct=self.validity_max_cpu_pct, max_runqueue_pct=self.validity_max_runqueue_pct)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -15,7 +15,8 @@ import json
 from pathlib import Path
 from statistics import fmean
 
-from loadtest.health import CPU_THRESHOLD_PCT, generator_health, quality
+from loadtest.health import CPU_THRESHOLD_PCT, generator_health, quality, run_record
+from loadtest.validity import Load
 
 AGGREGATED = "Aggregated"
 
@@ -66,16 +67,36 @@ def _history(rows: list[dict[str, str]]) -> dict:
     }
 
 
+def steady_load(rows: list[dict[str, str]], think_time_s: float | None) -> Load | None:
+    """Users, delivered req/s and mean response time over the rows at the run's highest user count."""
+    agg = [r for r in rows if r["Name"] == AGGREGATED]
+    top = max((int(r["User Count"]) for r in agg), default=0)
+    steady = [r for r in agg if int(r["User Count"]) == top]
+    if think_time_s is None or top == 0 or len(steady) < 2:
+        return None
+    first, last = steady[0], steady[-1]
+    seconds = int(last["Timestamp"]) - int(first["Timestamp"])
+    count = int(last["Total Request Count"]) - int(first["Total Request Count"])
+    if seconds <= 0 or count <= 0:
+        return None
+    spent_ms = sum(s * int(r["Total Request Count"]) * float(r["Total Average Response Time"])
+                   for s, r in ((1, last), (-1, first)))
+    return Load(users=top, think_time_s=think_time_s, response_time_s=spent_ms / count / 1000,
+                delivered_rps=count / seconds)
+
+
 def summarize(results_dir: Path, cpu_threshold: float = CPU_THRESHOLD_PCT) -> dict:
     prefix = find_prefix(results_dir)
     stats = [_endpoint(r) for r in _read(Path(prefix + "_stats.csv"))]
     total = next((s for s in stats if s["name"] == AGGREGATED), None)
     if total is None:
         raise ValueError(f"{prefix}_stats.csv has no Aggregated row")
-    history = _history(_read(Path(prefix + "_stats_history.csv")))
+    history_rows = _read(Path(prefix + "_stats_history.csv"))
+    history = _history(history_rows)
     failures = [{"method": r["Method"], "name": r["Name"], "error": r["Error"], "occurrences": int(r["Occurrences"])}
                 for r in _read(Path(prefix + "_failures.csv"))]
-    generator = generator_health(results_dir, prefix, cpu_threshold)
+    load = steady_load(history_rows, run_record(prefix).get("think_time_s"))
+    generator = generator_health(results_dir, prefix, cpu_threshold, load)
     return {
         "run": results_dir.name,
         "valid": generator["valid"],

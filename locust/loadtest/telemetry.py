@@ -1,11 +1,13 @@
 """Generator health and answer quality, recorded next to Locust's own CSV files.
 
-Every Locust process measures its own CPU every 10 s (`usage_monitor` event; the measurement behind
-Locust's "CPU usage above 90%" warning; see `cpu_meter`). A worker queues its samples and ships them with
-its regular stats report (`report_to_master`); the master (or a single local process) appends them to
-`<csv prefix>_generator.csv`. The species mismatch counters travel the same way. At the end the master
-writes `<prefix>_generator.json` with Locust's own warning flags and the counters, and (once Locust has
-closed its CSV files, i.e. at process exit) the run summary. Nothing is recorded without `--csv`.
+Every Locust process measures its own CPU and run-queue wait every 10 s (`usage_monitor` event; the CPU
+measurement behind Locust's "CPU usage above 90%" warning; see loadtest.meter). A worker queues its samples and
+ships them with its regular stats report (`report_to_master`, every 3 s), together with a live reading since
+its previous report (`now`: host, CPU, run-queue wait, users) for the Capacity tab (loadtest.capacity_tab); the
+master (or a single local process) appends the samples to `<csv prefix>_generator.csv`. The species mismatch
+counters travel the same way. At the end the master writes `<prefix>_generator.json` with Locust's own warning
+flags, the counters and the think time, and (once Locust has closed its CSV files, i.e. at process exit) the
+run summary. Nothing is recorded without `--csv`.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ import os
 import time
 from pathlib import Path
 
-import psutil
 from locust.runners import CPU_WARNING_THRESHOLD, LocalRunner, MasterRunner, WorkerRunner
 
 from loadtest.checks import Verdict
+from loadtest.meter import ProcessMeter, Reading, hostname
+from loadtest.settings import Settings
 
 logger = logging.getLogger(__name__)
 SAMPLES_SUFFIX = "_generator.csv"
 RUN_SUFFIX = "_generator.json"
-SAMPLE_COLUMNS = ("timestamp", "node", "role", "cpu_percent", "memory_bytes", "user_count")
-_KEY = "loadtest"  # our key in the worker -> master report
+SAMPLE_COLUMNS = ("timestamp", "node", "role", "cpu_percent", "memory_bytes", "user_count", "runqueue_pct")
+REPORT_KEY = "loadtest"  # our key in the worker -> master report
 
 
 class Quality:
@@ -62,49 +65,45 @@ def append_samples(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def _sample(node: str, role: str, cpu: float, memory: int, users: int) -> dict:
-    return {"timestamp": round(time.time(), 3), "node": node, "role": role, "cpu_percent": round(cpu, 1),
-            "memory_bytes": int(memory), "user_count": users}
+def _sample(node: str, role: str, reading: Reading, memory: int, users: int) -> dict:
+    return {"timestamp": round(time.time(), 3), "node": node, "role": role, "cpu_percent": reading.cpu_pct,
+            "memory_bytes": int(memory), "user_count": users, "runqueue_pct": reading.runqueue_pct}
 
 
-def cpu_meter():
-    """CPU % of this process since the previous call, primed now.
-
-    Locust's own monitor starts with psutil's meaningless first 0.0, so its first sample comes only 20 s in;
-    ours measures the same interval (it is read at each `usage_monitor` event) from the first event on.
-    """
-    process = psutil.Process()
-    process.cpu_percent()
-    return process.cpu_percent
+def live(reading: Reading, users: int) -> dict:
+    """What a worker tells the master about itself right now (the Capacity tab's worker row)."""
+    return {"host": hostname(), "cpu_pct": reading.cpu_pct, "runqueue_pct": reading.runqueue_pct, "users": users}
 
 
 def _install_worker(env, runner: WorkerRunner) -> None:
     pending: list[dict] = []
-    meter = cpu_meter()
+    # Locust's own monitor starts with psutil's meaningless first 0.0, so its first sample comes only 20 s in;
+    # ours measures the same interval (read at each `usage_monitor` event) from the first event on.
+    meter, now = ProcessMeter(), ProcessMeter()
 
     def on_usage(environment, cpu_usage: float, memory_usage: int, **_kw) -> None:
-        pending.append(_sample(runner.client_id, "worker", meter(), memory_usage, runner.user_count))
+        pending.append(_sample(runner.client_id, "worker", meter.read(), memory_usage, runner.user_count))
 
     def on_report(client_id: str, data: dict) -> None:
-        data[_KEY] = {"samples": pending[:], **QUALITY.take()}
+        data[REPORT_KEY] = {"samples": pending[:], "now": live(now.read(), runner.user_count), **QUALITY.take()}
         pending.clear()
 
     env.events.usage_monitor.add_listener(on_usage)
     env.events.report_to_master.add_listener(on_report)
 
 
-def _install_recorder(env, runner, prefix: str, role: str, at_exit=atexit.register) -> None:
+def _install_recorder(env, runner, prefix: str, role: str, think_time_s: float, at_exit=atexit.register) -> None:
     """Master or local process: write samples as they come, the run record at quitting, summary at exit."""
     samples_path = Path(prefix + SAMPLES_SUFFIX)
     totals, workers = Quality(), set()
-    meter = cpu_meter()
+    meter = ProcessMeter()
 
     def on_usage(environment, cpu_usage: float, memory_usage: int, **_kw) -> None:
-        append_samples(samples_path, [_sample(role, role, meter(), memory_usage, runner.user_count)])
+        append_samples(samples_path, [_sample(role, role, meter.read(), memory_usage, runner.user_count)])
 
     def on_worker_report(client_id: str, data: dict) -> None:
         workers.add(client_id)
-        ours = data.get(_KEY) or {}
+        ours = data.get(REPORT_KEY) or {}
         append_samples(samples_path, ours.get("samples", []))
         totals.checked += ours.get("checked", 0)
         totals.mismatches += ours.get("mismatches", 0)
@@ -118,6 +117,7 @@ def _install_recorder(env, runner, prefix: str, role: str, at_exit=atexit.regist
             "workers": len(workers),
             "checked": totals.checked + local["checked"],
             "mismatches": totals.mismatches + local["mismatches"],
+            "think_time_s": think_time_s,
         }
         Path(prefix + RUN_SUFFIX).write_text(json.dumps(record, indent=2) + "\n")
 
@@ -147,4 +147,5 @@ def on_init(environment, runner=None, **_kw) -> None:
     prefix = getattr(environment.parsed_options, "csv_prefix", None)
     if prefix and isinstance(runner, MasterRunner | LocalRunner):
         os.makedirs(os.path.dirname(prefix) or ".", exist_ok=True)
-        _install_recorder(environment, runner, prefix, "master" if isinstance(runner, MasterRunner) else "local")
+        role = "master" if isinstance(runner, MasterRunner) else "local"
+        _install_recorder(environment, runner, prefix, role, Settings().think_time_s)

@@ -38,7 +38,7 @@ def test_healthy_run(run_dir):
 def test_saturated_generator_is_not_valid(run_dir):
     s = summarize(run_dir)
     assert s["valid"] is False
-    assert "1 CPU sample(s) above 90% (max 97.5% on local local)" in s["reason"]
+    assert "local used 97.5% of a CPU (limit 90%)" in s["reason"]
     assert "Locust warned" in s["reason"]
     assert s["error_pct"] == 2.5 and s["failures"] == 25
     assert {f["error"]: f["occurrences"] for f in s["failure_kinds"]} == {"HTTP 503": 20,
@@ -78,3 +78,26 @@ def test_cli_writes_json_and_markdown(run_dir, capsys):
 def test_prefix_must_be_unique(tmp_path):
     with pytest.raises(FileNotFoundError):
         find_prefix(tmp_path)
+
+
+@pytest.mark.parametrize("run_dir", ["run_ok"], indirect=True)
+def test_offered_against_delivered_over_the_steady_part(run_dir):
+    # 200 users from t=6 to t=15: 840 requests in 9 s at 5 ms mean; 200 / (1.75 + 0.005) = 114 req/s offered.
+    verdict = summarize(run_dir)["generator"]["verdict"]
+    assert verdict["verdict"] == "VALID"
+    assert (verdict["delivered_rps"], verdict["offered_rps"], verdict["ratio"]) == (93.3, 114.0, 0.819)
+    run = json.loads((run_dir / "locust_generator.json").read_text())
+    (run_dir / "locust_generator.json").write_text(json.dumps({**run, "think_time_s": 1.0}))
+    s = summarize(run_dir)  # 200 / 1.005 = 199 req/s offered, 93 delivered
+    assert s["valid"] is False and s["reason"] == "offered 199 req/s, delivered 93 (47%)"
+
+
+@pytest.mark.parametrize("run_dir", ["run_ok"], indirect=True)
+def test_a_worker_waiting_for_a_cpu_makes_the_run_invalid(run_dir):
+    csv_path = run_dir / "locust_generator.csv"
+    lines = csv_path.read_text().splitlines()
+    rows = [lines[0] + ",runqueue_pct", lines[1] + ",41.0", lines[2] + ",0.5", lines[3] + ",3.0"]
+    csv_path.write_text("\n".join(rows) + "\n")
+    s = summarize(run_dir)
+    assert s["valid"] is False
+    assert s["reason"].endswith("worker 1 (vm_1a2b) waited for a CPU 41% of the time")
