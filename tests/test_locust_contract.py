@@ -1,4 +1,5 @@
-"""Locust and the API agree: every body the locustfile can send is accepted by the API's own request decoding.
+"""Trainer, API and Locust agree: one set of shared constants, and every body the locustfile can send is accepted
+by the API's own request decoding.
 
 Uses the API's decoders and its form check (`inference.predict`), plus its documented per-form schemas, on
 all 333 rows in both forms and on batches up to the API's MAX_BATCH. No server, no Locust runtime.
@@ -16,13 +17,21 @@ from inference.settings import Settings as ApiSettings
 from loadtest import constants as lt
 from loadtest.payloads import PayloadSampler, legacy, load_rows, natural
 from loadtest.settings import Settings as LocustSettings
+from trainer import data as trainer_data
 
 ROWS = load_rows()
+SHARED = ("NUMERIC_FEATURES", "CATEGORICAL_FEATURES", "FEATURES", "ISLANDS", "SEXES", "SPECIES")
 
 
-def test_shared_constants_are_equal():
-    for name in ("NUMERIC_FEATURES", "CATEGORICAL_FEATURES", "FEATURES", "ISLANDS", "SEXES", "SPECIES"):
-        assert getattr(lt, name) == getattr(api_features, name), name
+@pytest.mark.parametrize("name", SHARED)
+def test_shared_constants_are_equal_in_all_three_services(name):
+    copies = {"trainer": getattr(trainer_data, name), "api": getattr(api_features, name),
+              "locust": getattr(lt, name)}
+    assert len(set(copies.values())) == 1, copies
+    assert copies["trainer"], name
+
+
+def test_legacy_fields_follow_the_shared_constants():
     assert lt.LEGACY_FIELDS == (lt.NUMERIC_FEATURES + api_features.LEGACY_ISLAND_FIELDS
                                 + api_features.LEGACY_SEX_FIELDS)
 
