@@ -53,7 +53,7 @@ loadtest-ui:  ## Locust web UI on :8089 with the default number of workers
 	$(LOCUST_COMPOSE) up -d
 
 loadtest:  ## headless Locust run against the running stack into results/<RUN_ID>/ (LOCUST_USERS, ...: see README)
-	RUN_ID=$${RUN_ID:-loadtest-$$(date +%Y%m%d-%H%M%S)} LOCUST_HEADLESS=true LOCUST_UID=$$(id -u) LOCUST_GID=$$(id -g) \
+	RUN_ID=$${RUN_ID:-loadtest-$$(date +%Y%m%d-%H%M%S)} LOCUST_HEADLESS=true \
 	  $(LOCUST_COMPOSE) up --build --abort-on-container-exit --exit-code-from master
 
 sweep: install  ## the capacity experiment: GRID=capacity/grids/default.toml BACKEND=docker|native OUT=results/<ts> to resume
