@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     scrape_interval_s: float = Field(5.0, ge=1)
     scrape_timeout_s: float = Field(2.0, gt=0)
 
-    # Locust's own names, used by the container healthcheck only.
+    # Locust's own names, used by the container healthcheck and entry point only.
+    csv: str | None = None
+    html: str | None = None
     mode_worker: bool = False
     master_node_host: str = "127.0.0.1"
     master_node_port: int = 5557

@@ -23,7 +23,6 @@ class LocustRun:
         self.env = {
             **compose.env, "RUN_ID": run_id, "LOCUST_HEADLESS": "true", "LOCUST_USERS": str(users),
             "LOCUST_SPAWN_RATE": str(spawn_rate), "LOCUST_RUN_TIME": run_time, "LOCUST_WORKERS": str(workers),
-            "LOCUST_UID": str(os.getuid()), "LOCUST_GID": str(os.getgid()),
         }
         self.proc: subprocess.Popen | None = None
         self.log = Path(f"/tmp/locust-{run_id}.log")
