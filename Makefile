@@ -6,7 +6,8 @@ SITE := $(VENV)/lib/python3.11/site-packages
 COMPOSE := docker compose
 LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 
-.PHONY: install lock test test-unit test-stack lint up down reset train loadtest loadtest-ui sweep bench bench-smoke
+.PHONY: install lock test test-unit test-stack lint up down reset train scale limits loadtest loadtest-ui sweep bench \
+  bench-smoke
 
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock */requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +49,16 @@ reset:  ## forget everything: registry, artifacts, results of the running stack
 
 train:  ## train again and register a new version (the alias moves only if it is at least as good)
 	TRAIN_FORCE=true $(COMPOSE) run --rm trainer
+
+scale:  ## API_REPLICAS=N api replicas, safe under load: adds or removes replicas, never recreates running ones
+	@test -n "$(API_REPLICAS)" || { echo "usage: make scale API_REPLICAS=3 [API_CPUS=.. API_MEMORY=..]" >&2; exit 2; }
+	$(COMPOSE) up -d --no-deps --no-recreate --no-build --scale api=$(API_REPLICAS) --wait --wait-timeout 300 api
+
+# In place on every running replica (no restart); swap limit twice the memory, as Docker sets it at creation.
+limits:  ## new API_CPUS / API_MEMORY (integer + unit) for the running api replicas, safe under load
+	@test -n "$(API_CPUS)" -a -n "$(API_MEMORY)" || { echo "usage: make limits API_CPUS=0.5 API_MEMORY=256M" >&2; exit 2; }
+	m=$(API_MEMORY); n=$${m%[bBkKmMgG]}; docker update --cpus $(API_CPUS) --memory $$m \
+	  --memory-swap $$((n * 2))$${m#"$$n"} $$($(COMPOSE) ps -q api)
 
 loadtest-ui:  ## Locust web UI on :8089 with the default number of workers
 	$(LOCUST_COMPOSE) up -d
