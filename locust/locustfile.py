@@ -1,4 +1,4 @@
-"""Locust entry point: a penguin API client, an optional load shape and generator telemetry.
+"""Locust entry point: a penguin API client, an optional load shape, generator telemetry and the Capacity tab.
 
 Everything lives in the `loadtest` package; this file only wires it from LOCUST_* settings.
 `LOCUST_SHAPE=ramp` exposes the stages shape (then -u/-r are ignored); `none` leaves -u/-r/-t in charge.
@@ -6,7 +6,7 @@ Everything lives in the `loadtest` package; this file only wires it from LOCUST_
 
 from locust import events
 
-from loadtest import telemetry
+from loadtest import capacity_tab, telemetry
 from loadtest.settings import Settings
 from loadtest.shapes import shape_from_settings
 from loadtest.user import make_user
@@ -17,3 +17,4 @@ if (_shape := shape_from_settings(settings)) is not None:
     RampShape = _shape
 
 events.init.add_listener(telemetry.on_init)
+events.init.add_listener(capacity_tab.on_init)
