@@ -1,7 +1,7 @@
 """A thin pure-ASGI layer in front of FastAPI: POST /predict and /predict/batch are answered here directly.
 
 FastAPI still declares both routes (same handlers, for /docs and direct use); every other request is passed
-through. This layer also records request metrics for all routes.
+through. This layer also records request metrics for all routes and counts the requests in flight.
 """
 
 from __future__ import annotations
@@ -110,12 +110,16 @@ class FastPath:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path, method, started = scope["path"], scope["method"], time.perf_counter()
-        if method == "POST" and path in self.service.limits:
-            status = await self._predict(path, scope, receive, send)
-        else:
-            status = await self._delegate(scope, receive, send)
-        self.metrics.observe(path, method, status, time.perf_counter() - started)
+        path, method, started, metrics = scope["path"], scope["method"], time.perf_counter(), self.metrics
+        metrics.in_flight += 1
+        try:
+            if method == "POST" and path in self.service.limits:
+                status = await self._predict(path, scope, receive, send)
+            else:
+                status = await self._delegate(scope, receive, send)
+        finally:
+            metrics.in_flight -= 1
+        metrics.observe(path, method, status, time.perf_counter() - started)
 
     async def _predict(self, path: str, scope: dict, receive: Any, send: Any) -> int:
         try:

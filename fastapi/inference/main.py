@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None,
                load: Callable[[Settings], Awaitable[ServedModel]] = fetch_model,
                resolve: Callable[[Settings], Awaitable[str]] = resolve_version) -> FastPath:
     settings = settings or Settings()
-    state, metrics = ModelState(), Metrics(settings.metrics_dir)
+    state, metrics = ModelState(), Metrics(settings.metrics_dir, settings.cgroup_root,
+                                         supervised=settings.web_concurrency > 1)
     service = PredictService(state, metrics, settings)
     loader = ModelLoader(settings, state, metrics, load=load, resolve=resolve)
 

@@ -3,7 +3,8 @@ collector turns them into families when /metrics is scraped.
 
 With several server processes (WEB_CONCURRENCY > 1) each one writes its numbers to METRICS_DIR every second
 and a scrape, whichever process answers it, sums all of them: counters and histograms over every process that
-ever ran (as Prometheus' multiprocess mode does), `served_model_info` over the live ones.
+ever ran (as Prometheus' multiprocess mode does), gauges (`served_model_info`, memory, requests in flight) over
+the live ones, plus uvicorn's supervisor process. The container's cgroup limits come from cgroup.py.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import msgspec
+import psutil
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from .cgroup import CgroupCollector
 from .features import SPECIES
 
 BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -43,6 +46,9 @@ class ProcessStats(msgspec.Struct):
     failures: dict[str, int] = msgspec.field(default_factory=lambda: dict.fromkeys(STAGES, 0))
     model: list[str] | None = None  # name, version, alias, kind
     loaded_at: float = 0.0
+    in_flight: int = 0
+    cpu_seconds: float = 0.0
+    rss_bytes: int = 0
 
 
 class ServiceCollector(Collector):
@@ -82,6 +88,20 @@ class ServiceCollector(Collector):
         loaded = GaugeMetricFamily("served_model_loaded_timestamp_seconds", "When the served model was loaded")
         loaded.add_metric([], max(p.loaded_at for p in live))
         yield loaded
+        yield from self.process_families(everyone, live)
+
+    def process_families(self, everyone: list[ProcessStats], live: list[ProcessStats]) -> Iterator:
+        cpu, rss = sum(p.cpu_seconds for p in everyone), sum(p.rss_bytes for p in live)
+        if self.metrics.supervisor is not None:
+            with contextlib.suppress(psutil.Error):
+                supervisor_cpu, supervisor_rss = usage(self.metrics.supervisor)
+                cpu, rss = cpu + supervisor_cpu, rss + supervisor_rss
+        yield CounterMetricFamily("process_cpu_seconds", "CPU time (user + system) of the server processes",
+                                  value=cpu)
+        yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory of the server processes",
+                                value=rss)
+        yield GaugeMetricFamily("http_requests_in_flight", "Requests being served, this scrape included",
+                                value=sum(p.in_flight for p in live))
 
 
 def counter(name: str, documentation: str, label: str, values: dict[str, float]) -> CounterMetricFamily:
@@ -116,6 +136,22 @@ def request_families(stats: Iterable[ProcessStats]) -> Iterator:
     yield from (requests, latency)
 
 
+def usage(process: psutil.Process) -> tuple[float, int]:
+    """CPU seconds (user + system, not of waited-for children) and resident bytes of one process."""
+    with process.oneshot():
+        times, memory = process.cpu_times(), process.memory_info()
+    return times.user + times.system, memory.rss
+
+
+def supervisor(supervised: bool) -> psutil.Process | None:
+    if not supervised:
+        return None
+    try:
+        return psutil.Process(os.getppid())
+    except psutil.Error:
+        return None
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -129,14 +165,20 @@ def alive(pid: int) -> bool:
 class Metrics:
     """This process's numbers as plain ints (the hot path), turned into a ProcessStats to share or scrape."""
 
-    def __init__(self, share_dir: str | None = None) -> None:
+    def __init__(self, share_dir: str | None = None, cgroup_root: str = "/sys/fs/cgroup",
+                 supervised: bool = False) -> None:
         self.pid, self.share_dir = os.getpid(), Path(share_dir) if share_dir else None
+        self.process = psutil.Process(self.pid)
+        # several workers: uvicorn's supervisor, their parent, counts as a server process too
+        self.supervisor = supervisor(supervised)
+        self.in_flight = 0  # the ASGI entry point adds one per request and takes it back when it ends
         self.series: dict[tuple[str, str, int], list] = {}  # (route, method, status) -> [n, sum, buckets]
         self.species = dict.fromkeys(SPECIES, 0)
         self.failures = dict.fromkeys(STAGES, 0)
         self.reloads, self.model, self.loaded_at = 0, None, 0.0
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(ServiceCollector(self))
+        self.registry.register(CgroupCollector(cgroup_root))
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         entry = self.series.get((route, method, status))
@@ -167,8 +209,10 @@ class Metrics:
         # routes and methods hold no spaces (odd ones are "other"), so one string per series key is safe
         series = {f"{route} {method} {status}": [n, total, list(buckets)]
                   for (route, method, status), (n, total, buckets) in list(self.series.items())}
+        cpu, rss = usage(self.process)
         return ProcessStats(pid=self.pid, series=series, species=dict(self.species), reloads=self.reloads,
-                            failures=dict(self.failures), model=self.model, loaded_at=self.loaded_at)
+                            failures=dict(self.failures), model=self.model, loaded_at=self.loaded_at,
+                            in_flight=self.in_flight, cpu_seconds=cpu, rss_bytes=rss)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     web_concurrency: int = Field(1, ge=1)
     # Where server processes share their metrics; `python -m inference` makes one when WEB_CONCURRENCY > 1.
     metrics_dir: str | None = None
+    # The container's cgroup (v2, or v1 controller folders), read at every /metrics scrape.
+    cgroup_root: str = "/sys/fs/cgroup"
     api_host: str = "0.0.0.0"
     api_port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"

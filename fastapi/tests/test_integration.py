@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import msgspec
 import numpy as np
+import psutil
 import pytest
 
 import realservers
@@ -149,5 +150,13 @@ def test_two_processes_answer_every_scrape_with_the_same_totals(trained_model, t
         assert all(re.search(r'served_model_info\{[^}]*\} 2.0', text) for text in scrapes)
         served = [p["series"].get("/predict POST 200", [0])[0] for p in shared_stats(shared)]
         assert len(served) == 2 and sum(served) == 400 and min(served) > 0, served
+        assert re.search(r"^http_requests_in_flight 1.0$", scrapes[0], re.M)  # the scrape itself; all idle
+        server = [psutil.Process(api.pid), *(psutil.Process(p["pid"]) for p in shared_stats(shared))]
+        rss = sum(p.memory_info().rss for p in server)  # uvicorn's supervisor and both workers
+        cpu = sum(sum(p.cpu_times()[:2]) for p in server)
+        found = {name: float(re.search(rf"^{name} (\S+)$", scrapes[-1], re.M).group(1))
+                 for name in ("process_resident_memory_bytes", "process_cpu_seconds_total")}
+        assert 0.8 * rss < found["process_resident_memory_bytes"] < 1.25 * rss, (found, rss)
+        assert 0.8 * cpu < found["process_cpu_seconds_total"] <= cpu, (found, cpu)
     finally:
         api.stop()
