@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 
+from .docs import install_docs
 from .errors import ApiError
 from .fastpath import FastPath, PredictService
 from .loader import ModelLoader, ModelState, fetch_model, resolve_version
@@ -48,8 +49,10 @@ def create_app(settings: Settings | None = None,
                 await task
         log.info("event=shutdown")
 
-    api = FastAPI(title="Penguin species API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    api = FastAPI(title="Penguin species API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served from local assets instead of a CDN
     api.include_router(build_router(service, state, metrics))
+    install_docs(api)
     _install_error_handlers(api)
     _install_openapi(api, settings.max_batch)
     app = FastPath(api, service, metrics)
