@@ -123,7 +123,7 @@ class Board:
         self.lb_status = parse_stub_status(text) if text else {}
 
     def upstream_errors(self) -> int:
-        return sum(e.occurrences for e in self.env.runner.stats.errors.values() if UPSTREAM_ERROR.search(e.error))
+        return sum(e.occurrences for e in self.env.runner.stats.errors.values() if UPSTREAM_ERROR.search(str(e.error)))
 
     def tick(self) -> None:
         self.master = self.meter.read()
