@@ -9,7 +9,8 @@ LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 .PHONY: install lock test test-unit test-stack lint up down reset train scale limits loadtest loadtest-ui sweep bench \
   bench-smoke
 
-$(VENV)/.installed: requirements-dev.txt requirements-dev.lock */requirements.txt
+$(VENV)/.installed: requirements-dev.txt requirements-dev.lock */requirements.txt labtools/pyproject.toml \
+  tests/pyproject.toml locust/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q uv==0.9.30 && $(VENV)/bin/uv pip install --python $(PY) -q --compile-bytecode \
 	  -r requirements-dev.txt -c requirements-dev.lock
@@ -22,7 +23,8 @@ install: $(VENV)/.installed  ## the test virtualenv with every pinned dependency
 IMAGES := fastapi ml-training mlflow locust
 LOCK := $(VENV)/bin/uv pip compile -q --python-version 3.11 --no-header --annotation-style line
 lock: install  ## after changing a pin: one resolution for the tests, each image's lock a subset of it
-	$(LOCK) requirements-dev.txt -o requirements-dev.lock
+	$(LOCK) requirements-dev.txt --no-emit-package labtools --no-emit-package lab-realservers \
+	  --no-emit-package lab-loadtest -o requirements-dev.lock  # this repository's own packages: not pins
 	for d in $(IMAGES); do $(LOCK) -c requirements-dev.lock $$d/requirements.txt | \
 	  sed 's/, -c requirements-dev.lock//; s/  # via -c requirements-dev.lock$$//' > $$d/requirements.lock; done
 

@@ -14,15 +14,12 @@ import statistics
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.procs import tree_rss_mb
-from bench.stack import QUIET_ENV, realservers
 from bench.variants import ROOT
-from capacity.procstat import descendants
+from labtools import free_port, spawn, tree_pids, wait_http
 
 FASTAPI_DIR = ROOT / "fastapi"
 
@@ -45,6 +42,7 @@ class Sample:
 
 
 def _status(pid: int, key: str) -> int:
+    """A kB figure of /proc/<pid>/status: VmRSS, or VmHWM (the peak, which psutil does not report)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(key):
@@ -55,7 +53,7 @@ def _status(pid: int, key: str) -> int:
 
 
 def _sample_tree(pid: int, sample: Sample, now: float) -> None:
-    pids = descendants(pid)
+    pids = tree_pids(pid)
     for child in pids[1:]:
         sample.seen.setdefault(child, [now, now])[1] = now
     total = 0
@@ -65,32 +63,27 @@ def _sample_tree(pid: int, sample: Sample, now: float) -> None:
     sample.peak_mb = max(sample.peak_mb, total / 1024)
 
 
-def _watch_ready(url: str, started: float, sample: Sample, done: threading.Event) -> None:
-    while not done.is_set():
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    sample.ready_s = time.monotonic() - started
-                    done.set()
-                    return
-        except (urllib.error.HTTPError, OSError):
-            pass
-        time.sleep(0.05)
+def _watch_ready(url: str, started: float, sample: Sample, done: threading.Event, proc, timeout: float) -> None:
+    """Sets `sample.ready_s` and `done` at the first 200 from `url`; the sampling loop notices exits and timeouts."""
+    try:
+        wait_http(url, timeout, proc, interval=0.05)
+    except (RuntimeError, TimeoutError):
+        return
+    sample.ready_s = time.monotonic() - started
+    done.set()
 
 
 def measure_once(args: argparse.Namespace, workdir: Path) -> Sample:
-    rs = realservers()
-    port = rs.free_port()
-    env = {**QUIET_ENV, "MLFLOW_TRACKING_URI": args.tracking_uri, "MODEL_NAME": args.model_name,
+    port = free_port()
+    env = {"MLFLOW_TRACKING_URI": args.tracking_uri, "MODEL_NAME": args.model_name,
            "MODEL_ALIAS": args.model_alias, "API_HOST": "127.0.0.1", "API_PORT": str(port),
            "PYTHONPATH": str(args.app_dir), "MODEL_RELOAD_INTERVAL_S": "3600"}
     sample, done = Sample(), threading.Event()
     started = time.monotonic()
-    managed = rs.process.spawn([sys.executable, "-m", "inference"], workdir / f"api-{port}.log", env=env,
-                               cwd=args.app_dir)
+    managed = spawn([sys.executable, "-m", "inference"], workdir / f"api-{port}.log", env=env, cwd=args.app_dir)
     sample.server = managed.pid
-    watcher = threading.Thread(target=_watch_ready, args=(f"http://127.0.0.1:{port}/ready", started, sample, done),
-                               daemon=True)
+    watcher = threading.Thread(target=_watch_ready, daemon=True, args=(
+        f"http://127.0.0.1:{port}/ready", started, sample, done, managed.proc, args.timeout))
     watcher.start()
     try:
         while not done.wait(args.interval):

@@ -48,7 +48,7 @@ def log(message: str) -> None:
 def check_answer(running: procs.Running) -> None:
     """One real request before any load: the server answers 200 with the right species for the row."""
     variant = running.variant
-    request = urllib.request.Request(running.base_url + variant.predict_path, data=variant.body, method="POST",
+    request = urllib.request.Request(running.server.base_url + variant.predict_path, data=variant.body, method="POST",
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as resp:
         data = json.loads(resp.read())
@@ -65,19 +65,19 @@ def measure(variant: Variant, plan: Plan, cores: Cores, workdir: Path) -> Measur
     try:
         result.ready_s = running.ready_s
         check_answer(running)
-        url = running.base_url + variant.predict_path
+        url = running.server.base_url + variant.predict_path
         log(f"{variant.label}: ready in {running.ready_s:.2f} s; warm-up {plan.warmup:.0f} s")
         load.wrk(url, body, plan.connections, plan.warmup, cores.load)
         result.loaded = load.wrk(url, body, plan.connections, plan.duration, cores.load)
         result.single = load.wrk(url, body, 1, plan.duration, cores.load)
-        result.rss_mb = procs.tree_rss_mb(running.managed.pid)
+        result.rss_mb = procs.tree_rss_mb(running.server.pid)
         log(f"{variant.label}: {result.loaded.rps:.0f} req/s, p99 {result.loaded.p99_ms:.2f} ms, "
             f"RSS {result.rss_mb:.0f} MB")
         if variant.key == "ours" and plan.locust_users:
-            result.locust = load.locust(running.base_url, variant.predict_path, body, plan.locust_users,
+            result.locust = load.locust(running.server.base_url, variant.predict_path, body, plan.locust_users,
                                         plan.locust_duration, cores.load)
     finally:
-        running.stop()
+        running.server.stop()
     return result
 
 
@@ -104,10 +104,10 @@ def profile_under_load(variant: Variant, plan: Plan, cores: Cores, workdir: Path
     body.write_bytes(variant.body)
     running = procs.start(variant, cores.server, workdir)
     try:
-        url = running.base_url + variant.predict_path
+        url = running.server.base_url + variant.predict_path
         load.wrk(url, body, plan.connections, plan.warmup, cores.load)
-        started = profile.start(running.managed.pid, plan.duration, outdir, name)
+        started = profile.start(running.server.pid, plan.duration, outdir, name)
         load.wrk(url, body, plan.connections, plan.duration + 1, cores.load)
         return profile.finish(started, timeout=plan.duration + 30)
     finally:
-        running.stop()
+        running.server.stop()

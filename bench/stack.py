@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+import realservers
 from bench.variants import ROOT, ModelRef
-
-QUIET_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-
-
-def realservers():
-    """The fixtures package in tests/realservers (tests/ is not a package: put it on the path, then import)."""
-    tests_dir = str(ROOT / "tests")
-    if tests_dir not in sys.path:
-        sys.path.insert(0, tests_dir)
-    return importlib.import_module("realservers")
+from labtools import QUIET_ENV
 
 
 def start_stack(stack: ExitStack, workdir: Path, name: str, alias: str) -> ModelRef:
     """PostgreSQL + S3 + `mlflow server`, stopped by `stack`; then the real trainer registers the model."""
-    rs = realservers()
-    postgres = rs.start_postgres()
+    postgres = realservers.start_postgres()
     stack.callback(postgres.stop)
-    s3 = rs.start_s3(workdir / "s3")
+    s3 = realservers.start_s3(workdir / "s3")
     stack.callback(s3.stop)
-    mlflow = rs.start_mlflow(workdir / "mlflow", postgres, s3)
+    mlflow = realservers.start_mlflow(workdir / "mlflow", postgres, s3)
     stack.callback(mlflow.stop)
     model = ModelRef(mlflow.tracking_uri, name, alias)
     train(model, workdir / "trainer.log")

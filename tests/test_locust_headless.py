@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import realservers
+from labtools import spawn
 from loadtest.summary import summarize
-from realservers.process import spawn
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "locust" / "locustfile.py"
 USERS, RUN_TIME_S = 200, 15

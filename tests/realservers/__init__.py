@@ -4,10 +4,11 @@ Each starter returns a handle with the PID of what it started; `stop()` ends exa
 A server that cannot start raises: in CI nothing is skipped.
 """
 
+from labtools import free_port, wait_http
+
 from .api import ApiServer, start_api
 from .mlflow_server import MlflowServer, start_mlflow
 from .postgres import Postgres, start_postgres
-from .process import free_port, wait_http
 from .s3 import S3Server, start_s3
 
 __all__ = [

@@ -6,22 +6,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from labtools import Managed, free_port, start_server
+
 from .postgres import Postgres
-from .process import Managed, free_port, spawn, wait_http
 from .s3 import S3Server
 
 
 @dataclass
-class MlflowServer:
-    managed: Managed
-    port: int
-
+class MlflowServer(Managed):
     @property
     def tracking_uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.managed.stop()
+        return self.base_url
 
 
 def start_mlflow(workdir: Path, postgres: Postgres, s3: S3Server, timeout: float = 120) -> MlflowServer:
@@ -41,13 +36,7 @@ def start_mlflow(workdir: Path, postgres: Postgres, s3: S3Server, timeout: float
         "AWS_DEFAULT_REGION": "us-east-1",
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
     }
-    managed = spawn(cmd, workdir / "mlflow.log", env=env)
-    server = MlflowServer(managed, port)
-    try:
-        # A real API call, not just /health: a wrong --allowed-hosts answers 403 here while /health stays 200.
-        wait_http(f"{server.tracking_uri}/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default",
-                  timeout=timeout, proc=managed.proc)
-    except Exception as exc:
-        managed.stop()
-        raise RuntimeError(f"mlflow server did not start: {exc}\n{managed.log_tail()}") from exc
-    return server
+    # A real API call, not just /health: a wrong --allowed-hosts answers 403 here while /health stays 200.
+    managed = start_server(cmd, workdir / "mlflow.log", port, "/api/2.0/mlflow/experiments/get-by-name?"
+                           "experiment_name=Default", "mlflow server", env=env, timeout=timeout)
+    return MlflowServer(managed.proc, managed.log_path, managed.port)

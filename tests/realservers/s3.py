@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 
-from .process import Managed, free_port, spawn, wait_http
+from labtools import Managed, free_port, spawn, wait_http
 
 ACCESS_KEY, SECRET_KEY = "lab-test-access", "lab-test-secret-key"
 
@@ -51,7 +51,8 @@ def start_s3(workdir: Path, bucket: str = "mlflow") -> S3Server:
     config.write_text(json.dumps({"identities": [{
         "name": "root", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
-    s3, master, volume, filer = (free_port() for _ in range(4))
+    # Each SeaweedFS port has a gRPC twin at +10000.
+    s3, master, volume, filer = (free_port(plus=10000) for _ in range(4))
     cmd = [
         _weed(), "server", f"-dir={workdir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         "-master.telemetry=false", f"-master.port={master}", "-master.volumeSizeLimitMB=64", "-volume.max=0",

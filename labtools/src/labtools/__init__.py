@@ -1,0 +1,24 @@
+"""What capacity/, bench/ and tests/ share: processes we start and stop, free loopback ports, waiting for an HTTP
+endpoint, appending CSV rows, and the environment of a Locust run."""
+
+from labtools.csvfile import CsvAppender
+from labtools.http import wait_http
+from labtools.locustenv import compose_locust_env, locust_env
+from labtools.processes import QUIET_ENV, Managed, free_port, spawn, start_server, stop_group
+from labtools.proctree import TreeMeter, tree_pids, tree_rss_bytes
+
+__all__ = [
+    "QUIET_ENV",
+    "CsvAppender",
+    "Managed",
+    "TreeMeter",
+    "compose_locust_env",
+    "free_port",
+    "locust_env",
+    "spawn",
+    "start_server",
+    "stop_group",
+    "tree_pids",
+    "tree_rss_bytes",
+    "wait_http",
+]
