@@ -101,7 +101,9 @@ def test_this_machines_own_cgroup():
     assert stats.cpu_limit_cores > 0 and stats.memory_limit_bytes > 0  # a number or +Inf, not NaN
     own = psutil.Process().cpu_times()
     assert stats.cpu_usage_seconds >= own.user + own.system  # this process is one of the cgroup's
-    assert stats.memory_usage_bytes > 0 and stats.memory_peak_bytes >= stats.memory_usage_bytes * 0.5
+    assert stats.memory_usage_bytes > 0
+    # the peak is read after the usage, so it is at least that; v2 has memory.peak from kernel 5.19 on
+    assert stats.memory_peak_bytes >= stats.memory_usage_bytes or math.isnan(stats.memory_peak_bytes)
 
 
 def test_process_cpu_and_memory_of_this_process():
