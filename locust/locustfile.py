@@ -6,7 +6,7 @@ Everything lives in the `loadtest` package; this file only wires it from LOCUST_
 
 from locust import events
 
-from loadtest import capacity_tab, telemetry
+from loadtest import capacity_tab, telemetry, workers
 from loadtest.settings import Settings
 from loadtest.shapes import shape_from_settings
 from loadtest.user import make_user
@@ -18,3 +18,4 @@ if (_shape := shape_from_settings(settings)) is not None:
 
 events.init.add_listener(telemetry.on_init)
 events.init.add_listener(capacity_tab.on_init)
+events.init.add_listener(workers.on_init)

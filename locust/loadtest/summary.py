@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import time
 from pathlib import Path
 from statistics import fmean
 
@@ -67,6 +68,12 @@ def _history(rows: list[dict[str, str]]) -> dict:
     }
 
 
+def workers(prefix: str) -> dict | None:
+    """`<prefix>_workers.json` (loadtest.workers): each worker's host, and whether it was lost before the end."""
+    path = Path(prefix + "_workers.json")
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def steady_load(rows: list[dict[str, str]], think_time_s: float | None) -> Load | None:
     """Users, delivered req/s and mean response time over the rows at the run's highest user count."""
     agg = [r for r in rows if r["Name"] == AGGREGATED]
@@ -112,6 +119,7 @@ def summarize(results_dir: Path, cpu_threshold: float = CPU_THRESHOLD_PCT) -> di
         "failure_kinds": failures,
         "quality": quality(prefix),
         "generator": generator,
+        "workers": workers(prefix),
     }
 
 
@@ -137,6 +145,11 @@ def to_markdown(s: dict) -> str:
     if s["failure_kinds"]:
         lines += ["", "| failure | occurrences |", "|---|---:|"]
         lines += [f"| {f['method']} {f['name']}: {f['error']} | {f['occurrences']} |" for f in s["failure_kinds"]]
+    if w := s.get("workers"):
+        lines += ["", f"Workers: {len(w['workers'])} on {', '.join(w['hosts'])}; lost before the end: {w['lost']}.",
+                  "", "| worker | host | at the end | last heartbeat |", "|---|---|---|---|"]
+        lines += [f"| {r['id']} | {r['host']} | {'LOST: ' if r['lost'] else ''}{r['state']} | "
+                  f"{time.strftime('%H:%M:%S', time.gmtime(r['last_heartbeat']))} UTC |" for r in w["workers"]]
     if q := s["quality"]:
         lines += ["", f"Species checked: {q['checked']}, other than the true one: {q['mismatches']} "
                       f"(accuracy {_fmt(q['accuracy'])}; not counted as failures)."]
