@@ -48,6 +48,15 @@ def chown_tree(top: Path, uid: int, gid: int) -> None:
             os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
 
 
+def make_dirs(path: Path, uid: int, gid: int, results: Path = RESULTS) -> None:
+    """mkdir -p below `results`, each folder it creates owned by uid:gid (a sweep's RUN_ID is run/cell)."""
+    for folder in [*reversed(path.relative_to(results).parents), path.relative_to(results)]:
+        target = results / folder
+        if not target.exists():
+            target.mkdir()
+            os.chown(target, uid, gid)
+
+
 def drop(uid: int, gid: int) -> None:
     os.setgroups([])
     os.setgid(gid)
@@ -74,7 +83,7 @@ def main(argv: list[str]) -> int:
     (uid, gid), back = identity()
     dirs = run_dirs(Settings())
     for d in dirs:
-        d.mkdir(parents=True, exist_ok=True)
+        make_dirs(d, uid, gid)
         chown_tree(d, uid, gid)  # a folder left by an earlier run as another uid must not stop this one
     if back is not None:
         return supervise(argv, uid, gid, dirs, back)

@@ -2,7 +2,7 @@
 
 import os
 
-from loadtest.entrypoint import APP_ID, chown_tree, identity, run_dirs
+from loadtest.entrypoint import APP_ID, chown_tree, identity, make_dirs, run_dirs
 from loadtest.settings import Settings
 
 
@@ -29,3 +29,10 @@ def test_chown_tree(tmp_path):
     (tmp_path / "run" / "sub" / "f.csv").write_text("x")
     chown_tree(tmp_path / "run", 4242, 4242)
     assert {p.stat().st_uid for p in (tmp_path / "run").rglob("*")} | {(tmp_path / "run").stat().st_uid} == {4242}
+
+
+def test_make_dirs_gives_every_new_folder_to_the_user(tmp_path):
+    (tmp_path / "sweep").mkdir()
+    make_dirs(tmp_path / "sweep" / "cell-1" / "try-2", 4242, 4242, results=tmp_path)
+    assert (tmp_path / "sweep").stat().st_uid == 0  # existing: left alone
+    assert {(tmp_path / p).stat().st_uid for p in ("sweep/cell-1", "sweep/cell-1/try-2")} == {4242}
