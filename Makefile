@@ -6,7 +6,7 @@ SITE := $(VENV)/lib/python3.11/site-packages
 COMPOSE := docker compose
 LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 
-.PHONY: install lock test test-unit test-stack lint up down reset train scale limits loadtest loadtest-ui sweep bench \
+.PHONY: install lock test test-unit test-stack stack-file lint up down reset train scale limits loadtest loadtest-ui sweep bench \
   bench-smoke
 
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock */requirements.txt labtools/pyproject.toml \
@@ -36,6 +36,9 @@ test-unit: install  ## only the tests that start no server
 
 test-stack: install  ## the real compose stack end to end (needs a Docker engine)
 	$(VENV)/bin/pytest tests/stack -p no:cacheprovider -m stack
+
+stack-file: install  ## docker-stack.yaml (Docker Swarm) from docker-compose.yaml; commit it (a test fails when stale)
+	$(PY) swarm/stackfile.py
 
 lint: install
 	$(VENV)/bin/ruff check .
