@@ -1,0 +1,129 @@
+"""`find --users N` as a search: per replica count, bisect the CPU per replica over a ladder.
+
+Pure logic: `measure(replicas, cpus)` is a callback returning PASS, FAIL or INVALID for one measured cell, so
+the search runs the same on a real backend and on recorded outcomes (tests). Rules:
+- replica counts are searched in ascending order; once an answer is known, a larger count only tries CPU
+  values whose total (cpus x replicas) is strictly cheaper;
+- bisection assumes more CPU never hurts; an INVALID cell is measured once more, and if still INVALID it
+  is neither a pass nor a fail: the search moves up (it never answers with an unmeasured cell) and the report
+  lists it with its reason;
+- the boundary is measured `repeats` times on both sides: the answer is the cheapest configuration whose
+  repeats all pass; a repeat that fails moves the answer one rung up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+PASS, FAIL, INVALID = "pass", "fail", "invalid"
+Measure = Callable[[int, float], str]
+
+
+@dataclass
+class Boundary:
+    replicas: int
+    cpus: float | None  # the smallest CPU per replica whose repeats all passed (None: no rung held)
+    below: float | None  # the rung under it (measured to show it does not hold)
+    outcomes: dict[float, list[str]] = field(default_factory=dict)
+
+    @property
+    def total_cpus(self) -> float | None:
+        return None if self.cpus is None else round(self.cpus * self.replicas, 6)
+
+
+@dataclass
+class SearchResult:
+    boundaries: list[Boundary]
+    cells: int  # measurements taken (repeats included)
+    grid_cells: int  # what a grid over the same ladder and replica counts would run, once each
+
+    @property
+    def answer(self) -> Boundary | None:
+        held = [b for b in self.boundaries if b.cpus is not None]
+        return min(held, key=lambda b: (b.total_cpus, b.replicas), default=None)
+
+
+class Search:
+    def __init__(self, ladder: list[float], replicas: list[int], measure: Measure, repeats: int = 3):
+        if not ladder or not replicas or repeats < 1:
+            raise ValueError("search: the CPU ladder and the replica counts must not be empty, repeats >= 1")
+        self.ladder, self.replicas = sorted(set(ladder)), sorted(set(replicas))
+        self.measure, self.repeats = measure, repeats
+        self.cells = 0
+        self._seen: dict[tuple[int, float], list[str]] = {}
+
+    def _measure(self, replicas: int, cpus: float) -> str:
+        self.cells += 1
+        status = self.measure(replicas, cpus)
+        self._seen.setdefault((replicas, cpus), []).append(status)
+        return status
+
+    def _holds(self, replicas: int, cpus: float) -> bool:
+        """One verdict for the bisection: INVALID gets a second measurement, then counts as not held."""
+        status = self._measure(replicas, cpus)
+        if status == INVALID:
+            status = self._measure(replicas, cpus)
+        return status == PASS
+
+    def _bisect(self, replicas: int, rungs: list[float]) -> int | None:
+        lo, hi, best = 0, len(rungs) - 1, None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            if self._holds(replicas, rungs[mid]):
+                best, hi = mid, mid - 1
+            else:
+                lo = mid + 1
+        return best
+
+    def _repeat(self, replicas: int, cpus: float, stop_on_fail: bool) -> bool:
+        """Measure until `repeats` outcomes exist; True if every one of them is PASS."""
+        outcomes = self._seen.setdefault((replicas, cpus), [])
+        while len(outcomes) < self.repeats:
+            if self._measure(replicas, cpus) != PASS and stop_on_fail:
+                return False
+        return all(o == PASS for o in outcomes)
+
+    def _confirm(self, replicas: int, rungs: list[float], index: int | None) -> Boundary:
+        while index is not None and index < len(rungs):
+            if self._repeat(replicas, rungs[index], stop_on_fail=True):
+                break
+            index += 1
+        if index is None or index >= len(rungs):
+            return Boundary(replicas, None, None, self._outcomes(replicas))
+        below = rungs[index - 1] if index > 0 else None
+        if below is not None:
+            self._repeat(replicas, below, stop_on_fail=False)
+        return Boundary(replicas, rungs[index], below, self._outcomes(replicas))
+
+    def _outcomes(self, replicas: int) -> dict[float, list[str]]:
+        return {c: list(o) for (r, c), o in sorted(self._seen.items()) if r == replicas}
+
+    def run(self) -> SearchResult:
+        boundaries: list[Boundary] = []
+        for replicas in self.replicas:
+            best = SearchResult(boundaries, self.cells, 0).answer
+            rungs = [c for c in self.ladder
+                     if best is None or c * replicas < best.total_cpus - 1e-9]
+            if not rungs:
+                boundaries.append(Boundary(replicas, None, None, {}))
+                continue
+            boundaries.append(self._confirm(replicas, rungs, self._bisect(replicas, rungs)))
+        return SearchResult(boundaries, self.cells, len(self.ladder) * len(self.replicas))
+
+
+def memory_limit(peaks_mb: list[float], margin: float = 0.25, step_mb: int = 32, floor_mb: int = 64) -> str:
+    """The smallest limit that should never OOM: the highest peak RSS (at load or while loading the model)
+    plus `margin`, rounded up to `step_mb`; Docker's notation ('160M')."""
+    present = [p for p in peaks_mb if p]
+    if not present:
+        raise ValueError("memory_limit: no peak RSS measured")
+    need = max(present) * (1 + margin)
+    return f"{max(floor_mb, math.ceil(need / step_mb) * step_mb)}M"
+
+
+def next_memory(memory: str, step_mb: int = 32) -> str:
+    """One rung up, after an OOM kill: +25%, at least +step_mb."""
+    mb = int(memory.rstrip("Mm"))
+    return f"{math.ceil(max(mb * 1.25, mb + step_mb) / step_mb) * step_mb}M"

@@ -1,0 +1,156 @@
+"""A ramp run cut into its steps: per step the users, delivered req/s, latency, errors and resources.
+
+One Locust run per configuration walks the ramp shape (+step_users every step_duration); Locust writes one
+Aggregated row per second to `locust_stats_history.csv` (cumulative request, failure and mean-latency
+counters, and p50/p95/p99 over a rolling window of ~10 s). A step is the rows at that step's user count:
+- delivered req/s and mean response time come from the cumulative counters between the first settled row and
+  the step's last row (exact, no window);
+- p50/p95/p99 are the median of the rolling-window values over the settled rows (the first `settle_s` seconds
+  at the new user count are left out: their window still holds the spawn);
+- errors are the failures counted over the whole step, spawn included;
+- API CPU (summed over replicas), peak RSS of one replica and the generator's peak CPU come from the
+  resources.csv and locust_generator.csv samples taken while the step ran.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+AGGREGATED = "Aggregated"
+MIB = 1024**2
+
+
+@dataclass(frozen=True)
+class Row:
+    t: int  # unix seconds
+    users: int
+    requests: int  # cumulative
+    failures: int  # cumulative
+    avg_ms: float  # cumulative mean response time
+    p50: float | None  # rolling window
+    p95: float | None
+    p99: float | None
+
+
+@dataclass(frozen=True)
+class Step:
+    users: int
+    t_start: int
+    t_end: int
+    settled_s: int  # seconds of settled rows the rates come from
+    delivered_rps: float | None
+    response_ms: float | None  # mean over the settled part
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    requests: int
+    failures: int
+    complete: bool  # ran its whole duration (the last step of a stopped run may not)
+
+    @property
+    def error_pct(self) -> float:
+        return round(100 * self.failures / self.requests, 3) if self.requests else 0.0
+
+
+def _num(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "", "N/A") else None
+    except ValueError:
+        return None
+
+
+def read_history(path: Path) -> list[Row]:
+    """The Aggregated rows of a `*_stats_history.csv` (one per second), in time order."""
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("Name") == AGGREGATED]
+    return [Row(int(r["Timestamp"]), int(r["User Count"]), int(r["Total Request Count"]),
+                int(r["Total Failure Count"]), float(r["Total Average Response Time"] or 0),
+                _num(r.get("50%")), _num(r.get("95%")), _num(r.get("99%"))) for r in rows]
+
+
+def history_file(cell_dir: Path) -> Path:
+    files = sorted(cell_dir.glob("*_stats_history.csv"))
+    return files[0] if files else cell_dir / "locust_stats_history.csv"
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(median(present), 1) if present else None
+
+
+def _rates(first: Row, last: Row) -> tuple[float | None, float | None]:
+    """Delivered req/s and mean response time (ms) between two rows, from the cumulative counters."""
+    seconds, count = last.t - first.t, last.requests - first.requests
+    if seconds <= 0 or count <= 0:
+        return None, None
+    spent = last.avg_ms * last.requests - first.avg_ms * first.requests
+    return round(count / seconds, 2), round(spent / count, 2)
+
+
+def split_steps(rows: list[Row], step_users: int, step_duration_s: float, settle_s: float = 10.0) -> list[Step]:
+    """One Step per user count the ramp reached (spawn rows belong to the step they spawn)."""
+    steps: list[Step] = []
+    target = step_users
+    before = next((r for r in rows if r.users > 0), None)
+    while before is not None:
+        mine = [r for r in rows if r.t >= before.t and target - step_users < r.users <= target]
+        at = [r for r in mine if r.users == target]
+        if not at:
+            break
+        settled = [r for r in at if r.t - at[0].t >= settle_s] or at[-1:]
+        anchor = settled[0] if len(settled) > 1 else at[0]
+        rps, resp = _rates(anchor, at[-1])
+        start = _previous(rows, mine[0])
+        window = settled if len(settled) > 1 else at
+        steps.append(Step(target, mine[0].t, at[-1].t, at[-1].t - anchor.t, rps, resp,
+                          _median([r.p50 for r in window]), _median([r.p95 for r in window]),
+                          _median([r.p99 for r in window]), at[-1].requests - start.requests,
+                          at[-1].failures - start.failures, at[-1].t - mine[0].t + 1 >= step_duration_s - 2))
+        later = [r for r in rows if r.t > at[-1].t and r.users > target]
+        before, target = (later[0] if later else None), target + step_users
+    return steps
+
+
+def _previous(rows: list[Row], row: Row) -> Row:
+    """The row just before `row` (the counters at the step's start)."""
+    earlier = [r for r in rows if r.t < row.t]
+    return earlier[-1] if earlier else row
+
+
+def window_samples(samples: list[dict], t_start: float, t_end: float) -> list[dict]:
+    return [s for s in samples if t_start <= s["timestamp"] <= t_end + 1]
+
+
+def step_resources(samples: list[dict], generator_rows: list[dict], t_start: float, t_end: float) -> dict:
+    """API CPU (cores, summed over replicas: mean and peak), one replica's peak RSS, and the generator's peak CPU %
+    and run-queue wait % (share of the time a Locust process waited for a CPU) from its own telemetry."""
+    mine = window_samples(samples, t_start, t_end)
+    per_tick: dict[float, float] = {}
+    for s in mine:
+        if s["role"] == "api":
+            per_tick[s["timestamp"]] = per_tick.get(s["timestamp"], 0.0) + s["cpu_pct"] / 100
+    api_mem = [s["mem_bytes"] for s in mine if s["role"] == "api"]
+    gen = [s["cpu_pct"] for s in mine if s["role"] == "generator"]
+    telemetry = [g for g in generator_rows if t_start <= float(g["timestamp"]) <= t_end + 1]
+    gen += [float(g["cpu_percent"]) for g in telemetry if g.get("cpu_percent") not in (None, "")]
+    waits = [float(g["runqueue_pct"]) for g in telemetry if g.get("runqueue_pct") not in (None, "")]
+    ticks = list(per_tick.values())
+    return {"api_cpu_cores_mean": round(sum(ticks) / len(ticks), 3) if ticks else None,
+            "api_cpu_cores_peak": round(max(ticks), 3) if ticks else None,
+            "api_mem_peak_mb": round(max(api_mem) / MIB, 1) if api_mem else None,
+            "generator_cpu_peak_pct": round(max(gen), 1) if gen else None,
+            "generator_runqueue_pct": round(max(waits), 1) if waits else None}
+
+
+def read_generator(cell_dir: Path) -> list[dict]:
+    """locust_generator.csv (the locustfile's telemetry: CPU of every Locust process), if any."""
+    files = sorted(cell_dir.glob("*_generator.csv"))
+    if not files:
+        return []
+    with open(files[0], newline="") as f:
+        return list(csv.DictReader(f))

@@ -1,0 +1,72 @@
+"""Steps, step verdicts and the knee, on a ramp recorded through the native backend (data/ramp_native:
+1 replica pinned to 1 core, +300 users every 15 s up to 1,500, 0.05-0.1 s think time, Locust on the same
+2 cores). No timing is asserted: the numbers are the recorded ones."""
+
+from pathlib import Path
+
+import pytest
+
+from capacity.grid import Slo
+from capacity.redline import FAIL, INVALID, PASS, Knee, StepVerdict, clearly_failed, judge_ramp, knee_of, step_users_for
+from capacity.steps import Step, history_file, read_history, split_steps
+
+DATA = Path(__file__).parent / "data" / "ramp_native"
+THINK = 0.075
+
+
+def test_the_recorded_ramp_splits_into_its_five_steps():
+    steps = split_steps(read_history(history_file(DATA)), 300, 15, settle_s=7)
+    assert [s.users for s in steps] == [300, 600, 900, 1200, 1500]
+    assert all(s.complete and s.delivered_rps > 0 and s.response_ms > 0 for s in steps)
+    assert sum(s.requests for s in steps) <= read_history(history_file(DATA))[-1].requests
+    assert steps[0].p95_ms < steps[-1].p95_ms  # latency grows with the load
+
+
+def test_every_step_is_judged_and_the_starved_generator_makes_them_invalid():
+    verdicts = judge_ramp(DATA, Slo(p95_ms=500), THINK, 300, 15, [])
+    assert len(verdicts) == 5
+    first = verdicts[0]
+    # Locust waited for a CPU ~65% of the time (it shares the 2 cores with the API): not the API's number.
+    assert first.status == INVALID and any("waited for a CPU" in r for r in first.reasons)
+    assert first.resources["api_cpu_cores_mean"] > 0 and first.resources["api_mem_peak_mb"] > 50
+    knee = knee_of(verdicts, 1500)
+    assert knee.kind == "none" or knee.kind == "lower bound"
+    assert knee.users == 0 and "INVALID" in knee.ended_by  # never a failure, never an answer
+
+
+def test_a_generous_slo_and_no_validity_problem_gives_a_knee(monkeypatch):
+    import capacity.redline as redline
+    from capacity.validation import Validity
+
+    monkeypatch.setattr(redline, "measurement_validity", lambda *a, **k: Validity(True))
+    verdicts = judge_ramp(DATA, Slo(p95_ms=700), THINK, 300, 15, [])
+    assert [v.status for v in verdicts][:3] == [PASS, PASS, PASS]
+    knee = knee_of(verdicts, 1500)
+    assert knee.kind == "knee" and knee.users == 900 and knee.delivered_rps == verdicts[2].step.delivered_rps
+    assert knee.step["p95_ms"] <= 700 and "1,200 users FAIL" in knee.ended_by
+
+
+def _verdict(users, status):
+    step = Step(users, 0, 10, 5, 100.0, 50.0, 10.0, 20.0, 30.0, 1000, 0, True)
+    return StepVerdict(step, status, [] if status == PASS else [status], {}, {})
+
+
+def test_knee_kinds():
+    assert knee_of([_verdict(100, PASS), _verdict(200, PASS)], 200).kind == "lower bound"
+    assert knee_of([_verdict(100, PASS), _verdict(200, INVALID)], 400).users == 100
+    fail = knee_of([_verdict(100, FAIL)], 400)
+    assert (fail.users, fail.kind) == (0, "none")
+    assert isinstance(fail, Knee) and fail.as_dict()["steps"][0]["status"] == FAIL
+
+
+@pytest.mark.parametrize(("cpus", "step"), [(0.05, 50), (0.1, 100), (0.25, 250), (0.5, 500), (2.0, 500)])
+def test_step_size_follows_the_cpu(cpus, step):
+    assert step_users_for(cpus) == step
+
+
+def test_a_step_that_clearly_failed_is_cut_short():
+    rows = read_history(history_file(DATA))
+    assert clearly_failed(rows, Slo(p95_ms=5000)) is None
+    assert "p95 over" in clearly_failed(rows, Slo(p95_ms=100), settle_s=5)
+    assert "failure" in clearly_failed(rows[:-1] + [rows[-1].__class__(**{**rows[-1].__dict__, "failures": 3})],
+                                       Slo(p95_ms=5000))
