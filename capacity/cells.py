@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import asdict, dataclass
 
+import labtools
 from capacity.grid import Grid, Lb, Load, memory_bytes
 
 
@@ -65,11 +67,11 @@ def expand(grid: Grid) -> list[Cell]:
 
 
 def locust_env(load: Load) -> dict[str, str]:
-    """The project locustfile's own knobs (locust/loadtest/settings.py) for this grid's load."""
-    env = {"LOCUST_WAIT_MIN": f"{load.wait_min:g}", "LOCUST_WAIT_MAX": f"{load.wait_max:g}",
-           "LOCUST_SHAPE": load.shape}
+    """This grid's load as a Locust run's environment: -u/-r/-t for the plain shape (the ramp shape sets users
+    and the end itself), and the project locustfile's knobs (locust/loadtest/settings.py)."""
+    knobs = {"wait_min": load.wait_min, "wait_max": load.wait_max, "shape": load.shape}
     if load.shape == "ramp":
-        env |= {"LOCUST_STEP_USERS": str(load.step_users), "LOCUST_STEP_DURATION_S": f"{load.step_duration:g}",
-                "LOCUST_STEP_SPAWN_RATE": f"{load.spawn_rate:g}", "LOCUST_MAX_USERS": str(load.users),
-                "LOCUST_HOLD_DURATION_S": f"{load.hold:g}"}
-    return env
+        return labtools.locust_env(**knobs, step_users=load.step_users, step_duration_s=load.step_duration,
+                                   step_spawn_rate=load.spawn_rate, max_users=load.users, hold_duration_s=load.hold)
+    return labtools.locust_env(users=load.users, spawn_rate=load.spawn_rate, run_time=f"{math.ceil(load.duration)}s",
+                               **knobs)

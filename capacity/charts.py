@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+
+if TYPE_CHECKING:
+    from capacity.records import CellRecord
 
 COLORS = {"pass": "tab:green", "fail": "tab:red", "invalid": "tab:gray"}
 
@@ -20,11 +24,11 @@ def _num(value: str | None) -> float | None:
         return None
 
 
-def _bars(records: list[dict], key: str, title: str, ylabel: str, path: Path, bound: float | None = None) -> None:
-    labels = [r["cell"]["slug"] for r in records]
-    values = [r["metrics"].get(key) or 0 for r in records]
+def _bars(records: list[CellRecord], key: str, title: str, ylabel: str, path: Path, bound: float | None = None) -> None:
+    labels = [r.cell.slug for r in records]
+    values = [getattr(r.metrics, key) or 0 for r in records]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(records) + 2), 4.5))
-    ax.bar(labels, values, color=[COLORS.get(r["status"], "tab:blue") for r in records])
+    ax.bar(labels, values, color=[COLORS.get(r.status, "tab:blue") for r in records])
     if bound is not None:
         ax.axhline(bound, color="black", linestyle="--", linewidth=1, label=f"SLO {bound:g}")
         ax.legend()
@@ -76,7 +80,7 @@ def timeline(cell_dir: Path, title: str, bound: float) -> Path | None:
     return path
 
 
-def draw_all(run_dir: Path, records: list[dict], p95_bound: float) -> list[str]:
+def draw_all(run_dir: Path, records: list[CellRecord], p95_bound: float) -> list[str]:
     """Configuration charts at the top of the run, a timeline in each cell folder; paths relative to run_dir."""
     made = []
     if records:
@@ -85,8 +89,8 @@ def draw_all(run_dir: Path, records: list[dict], p95_bound: float) -> list[str]:
         _bars(records, "p95_ms", "p95 latency per configuration", "ms", run_dir / "p95.png", bound=p95_bound)
         made += ["throughput.png", "p95.png"]
     for record in records:
-        cell_dir = run_dir / record["cell"]["slug"]
-        path = timeline(cell_dir, f"{record['cell']['label']}: {record['status']}", p95_bound)
+        cell_dir = run_dir / record.cell.slug
+        path = timeline(cell_dir, f"{record.cell.label}: {record.status}", p95_bound)
         if path is not None:
             made.append(str(path.relative_to(run_dir)))
     return made

@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 from capacity.cells import Cell, CellError, locust_env
 from capacity.dockerstats import DockerSampler, docker
 from capacity.grid import Grid
-from capacity.metrics import RESOURCES_CSV, SampleWriter
+from capacity.metrics import RESOURCES_CSV, sample_writer
+from capacity.records import CellEvents
 from capacity.settings import Settings
+from labtools import compose_locust_env, wait_http
 
 CELL_KNOBS = ("API_CPUS", "API_MEMORY", "API_REPLICAS", "WEB_CONCURRENCY", "LB_CPUS", "LB_MEMORY")
 
@@ -59,9 +60,9 @@ class DockerBackend:
                 f"{grid.load.workers} worker container(s) on the same machine, its CPU from docker stats and "
                 "Locust's own measurement."]
 
-    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> dict:
+    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
         env, error, ids, baseline = cell.env(grid.lb), None, {}, {}
-        writer = SampleWriter(cell_dir / RESOURCES_CSV)
+        writer = sample_writer(cell_dir / RESOURCES_CSV)
         sampler, t0 = None, time.time()
         try:
             self._up(env)
@@ -92,16 +93,10 @@ class DockerBackend:
 
     def _wait_ready(self) -> None:
         url = f"http://{self.settings.host_bind}:{self.settings.api_port}/ready"
-        deadline, streak = time.monotonic() + self.settings.ready_timeout_s, 0
-        while time.monotonic() < deadline and streak < 3:
-            try:
-                with urllib.request.urlopen(url, timeout=3) as resp:
-                    streak = streak + 1 if resp.status == 200 else 0
-            except OSError:
-                streak = 0
-            time.sleep(0.5)
-        if streak < 3:
-            raise CellError(f"{url} not ready through the lb after {self.settings.ready_timeout_s:g} s")
+        try:  # three in a row: every replica behind the lb answers, not just the first one up
+            wait_http(url, self.settings.ready_timeout_s, interval=0.5, times=3, request_timeout=3)
+        except TimeoutError:
+            raise CellError(f"{url} not ready through the lb after {self.settings.ready_timeout_s:g} s") from None
 
     def _containers(self) -> dict[str, str]:
         ids = {}
@@ -119,12 +114,7 @@ class DockerBackend:
     def _run_locust(self, grid: Grid, cell_dir: Path, env: dict) -> None:
         load = grid.load
         run_id = cell_dir.resolve().relative_to(self.results).as_posix()
-        workers = max(load.workers, 1)
-        locust = {**env, **locust_env(load), "RUN_ID": run_id, "LOCUST_HEADLESS": "true",
-                  "LOCUST_USERS": str(load.users), "LOCUST_SPAWN_RATE": f"{load.spawn_rate:g}",
-                  "LOCUST_RUN_TIME": f"{int(load.run_seconds)}s" if load.shape == "none" else "0",
-                  "LOCUST_WORKERS": str(workers), "LOCUST_EXPECT_WORKERS": str(workers),
-                  "LOCUST_UID": str(os.getuid()), "LOCUST_GID": str(os.getgid())}
+        locust = {**env, **compose_locust_env(run_id, max(load.workers, 1)), **locust_env(load)}
         budget = load.run_seconds + 240  # workers joining, the last CSV writes, the summary
         try:
             result = self._compose("up", "--no-build", "--abort-on-container-exit", "--exit-code-from", "master",
@@ -135,7 +125,7 @@ class DockerBackend:
         if result.returncode not in (0, 1):  # 1 = some requests failed: judged from the CSV files
             raise CellError(f"Locust exited with code {result.returncode}; see locust-compose.log")
 
-    def _events(self, ids: dict[str, str], baseline: dict[str, int], since: float, error: str | None) -> dict:
+    def _events(self, ids: dict[str, str], baseline: dict[str, int], since: float, error: str | None) -> CellEvents:
         now = self._restart_counts(ids)
         restarts = sum(max(0, n - baseline.get(cid, n)) for cid, n in now.items() if ids.get(cid) == "api")
         api = [cid for cid, role in ids.items() if role == "api"]
@@ -145,8 +135,8 @@ class DockerBackend:
             out = docker("events", "--since", str(int(since)), "--until", str(int(time.time()) + 1),
                          "--filter", "event=oom", *args, "--format", "{{.Actor.Attributes.name}}").stdout
             ooms = out.split()
-        return {"oom_killed": len(ooms), "restarts": restarts, "error": error,
-                "notes": [f"OOM kill: {name}" for name in ooms]}
+        return CellEvents(oom_killed=len(ooms), restarts=restarts, error=error,
+                          notes=[f"OOM kill: {name}" for name in ooms])
 
     def close(self) -> None:
         """Leave the default stack running: Locust down, api + lb recreated with the default knobs."""

@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 
-from capacity.metrics import SampleWriter
+from labtools import CsvAppender
 
 _SIZE = re.compile(r"^\s*([\d.]+)\s*([KMGT]?i?B)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
@@ -58,7 +58,7 @@ def locust_containers() -> list[str]:
 class DockerSampler(threading.Thread):
     """Every `interval` s: one `docker stats --no-stream` over the api/lb containers and Locust's (found anew)."""
 
-    def __init__(self, writer: SampleWriter, roles: dict[str, str], interval: float):
+    def __init__(self, writer: CsvAppender, roles: dict[str, str], interval: float):
         super().__init__(name="capacity-docker-stats", daemon=True)
         self.writer, self.roles, self.interval = writer, dict(roles), interval
         self._stop_event = threading.Event()

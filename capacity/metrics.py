@@ -7,48 +7,27 @@ timestamp, role (api | lb | generator), name, cpu_pct (% of one core), mem_bytes
 from __future__ import annotations
 
 import csv
-import sys
 from collections import defaultdict
 from pathlib import Path
 from statistics import fmean
 
-LOCUST_DIR = Path(__file__).resolve().parents[1] / "locust"
+from capacity.records import CellEvents, CellMetrics
+from labtools import CsvAppender
+from loadtest import summary as loadtest_summary
+
 SAMPLE_COLUMNS = ("timestamp", "role", "name", "cpu_pct", "mem_bytes", "mem_limit_bytes")
 RESOURCES_CSV = "resources.csv"
 MIB = 1024**2
 
 
-def _loadtest_summary():
-    """loadtest lives in locust/ (its image's root); make it importable when run from the project root."""
-    if str(LOCUST_DIR) not in sys.path:
-        sys.path.append(str(LOCUST_DIR))
-    from loadtest import summary
-
-    return summary
-
-
 def locust_summary(cell_dir: Path, cpu_threshold: float) -> dict:
     """Locust's CSV files in `cell_dir` -> the project's run summary (throughput, latency, generator health)."""
-    return _loadtest_summary().summarize(cell_dir, cpu_threshold)
+    return loadtest_summary.summarize(cell_dir, cpu_threshold)
 
 
-class SampleWriter:
-    """Append resource samples to `resources.csv` as they come, so a crash keeps what was measured."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        new = not path.exists() or path.stat().st_size == 0
-        self._file = open(path, "a", newline="")  # noqa: SIM115 - closed in close()
-        self._writer = csv.DictWriter(self._file, fieldnames=SAMPLE_COLUMNS, extrasaction="ignore")
-        if new:
-            self._writer.writeheader()
-
-    def write(self, rows: list[dict]) -> None:
-        self._writer.writerows(rows)
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
+def sample_writer(path: Path) -> CsvAppender:
+    """Appends resource samples to `resources.csv` as they come, so a crash keeps what was measured."""
+    return CsvAppender(path, SAMPLE_COLUMNS)
 
 
 def read_samples(path: Path) -> list[dict]:
@@ -91,25 +70,24 @@ def _max(*values):
     return max(present) if present else None
 
 
-def cell_metrics(summary: dict | None, samples: list[dict], events: dict) -> dict:
+def cell_metrics(summary: dict | None, samples: list[dict], events: CellEvents) -> CellMetrics:
     """The flat record judged by slo.py and tabulated by report.py. `summary` is None when Locust wrote nothing."""
     peaks = resource_peaks(samples)
-    out = {**peaks, "oom_killed": int(events.get("oom_killed", 0)), "restarts": int(events.get("restarts", 0)),
-           "error": events.get("error"), "events": events.get("notes", [])}
+    out = {**peaks, "oom_killed": events.oom_killed, "restarts": events.restarts, "error": events.error,
+           "events": events.notes}
     if summary is None:
-        return {**out, "requests": 0, "failures": 0, "users_reached": 0, "generator_valid": True,
-                "generator_reason": None, "generator_cpu_peak_pct": peaks["generator_cpu_sampled_pct"]}
+        return CellMetrics(**out, generator_cpu_peak_pct=peaks["generator_cpu_sampled_pct"])
     lat, gen = summary["latency_ms"], summary["generator"]
     duration = summary.get("duration_s") or 0
-    return {
+    return CellMetrics(
         **out,
-        "requests": summary["requests"], "failures": summary["failures"], "error_pct": summary["error_pct"],
-        "failures_per_s": round(summary["failures"] / duration, 3) if duration else 0.0,
-        "rps_mean": summary["rps_mean"], "rps_max": summary["rps_max"],
-        "latency_mean_ms": lat["avg"], "p50_ms": lat["p50"], "p95_ms": lat["p95"], "p99_ms": lat["p99"],
-        "max_ms": lat["max"], "users_reached": summary["users_reached"], "duration_s": duration,
-        "generator_valid": bool(summary["valid"]), "generator_reason": summary["reason"],
-        "generator_cpu_peak_pct": _max(gen.get("cpu_max_pct"), peaks["generator_cpu_sampled_pct"]),
-        "failure_kinds": summary.get("failure_kinds", [])[:10],
-        "quality": summary.get("quality"),
-    }
+        requests=summary["requests"], failures=summary["failures"], error_pct=summary["error_pct"],
+        failures_per_s=round(summary["failures"] / duration, 3) if duration else 0.0,
+        rps_mean=summary["rps_mean"], rps_max=summary["rps_max"],
+        latency_mean_ms=lat["avg"], p50_ms=lat["p50"], p95_ms=lat["p95"], p99_ms=lat["p99"],
+        max_ms=lat["max"], users_reached=summary["users_reached"], duration_s=duration,
+        generator_valid=bool(summary["valid"]), generator_reason=summary["reason"],
+        generator_cpu_peak_pct=_max(gen.get("cpu_max_pct"), peaks["generator_cpu_sampled_pct"]),
+        failure_kinds=summary.get("failure_kinds", [])[:10],
+        quality=summary.get("quality"),
+    )

@@ -13,63 +13,26 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from capacity.cells import Cell, CellError, locust_env
 from capacity.grid import Grid
-from capacity.metrics import RESOURCES_CSV, SampleWriter
+from capacity.metrics import RESOURCES_CSV, sample_writer
 from capacity.native_watch import Watched, Watcher
+from capacity.records import CellEvents
 from capacity.settings import Settings
+from labtools import Managed, free_port, spawn, stop_group, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
-QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 
 def core_sets(cpus: float, replicas: int, cores: list[int]) -> list[list[int]]:
     """ceil(cpus) cores per replica, handed out in turn over the cores this process may use."""
     need = min(math.ceil(cpus), len(cores))
     return [[cores[(r * need + j) % len(cores)] for j in range(need)] for r in range(replicas)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _spawn(cmd: list[str], log: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen:
-    with open(log, "ab") as out:
-        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **QUIET, **env},
-                                cwd=cwd, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
-    """End a process group we started: SIGTERM, then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
 
 
 class NativeBackend:
@@ -93,32 +56,31 @@ class NativeBackend:
                          "differ only there are the same deployment here.")
         return notes
 
-    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> dict:
+    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
         """Start the replicas, load them, stop everything we started; return events (OOM kills, crashes)."""
-        writer = SampleWriter(cell_dir / RESOURCES_CSV)
+        writer = sample_writer(cell_dir / RESOURCES_CSV)
         watcher = Watcher(writer, self.settings.sample_interval_s)
-        procs: list[subprocess.Popen] = []
+        procs: list[Managed] = []
         error = None
         try:
             urls = self._start_replicas(cell, cell_dir, watcher, procs)
             watcher.start()
-            self._wait_ready(urls, procs)
+            self._wait_ready(procs)
             if grid.load.warmup:
                 time.sleep(grid.load.warmup)
             locust = self._start_locust(grid, cell_dir, urls)
             procs.append(locust)
-            watcher.add(Watched("generator", "locust", locust))
-            self._wait_locust(locust, grid.load.run_seconds)
+            watcher.add(Watched("generator", "locust", locust.proc))
+            self._wait_locust(locust.proc, grid.load.run_seconds)
         except CellError as exc:
             error = str(exc)
         finally:
             watcher.stop()
-            for proc in reversed(procs):
-                stop(proc)
+            for managed in reversed(procs):
+                managed.stop()
             writer.close()
         problems = [p for p in (error, *watcher.crashes) if p]
-        return {"oom_killed": len(watcher.kills), "restarts": 0, "error": "; ".join(problems) or None,
-                "notes": watcher.kills}
+        return CellEvents(oom_killed=len(watcher.kills), error="; ".join(problems) or None, notes=watcher.kills)
 
     def _start_replicas(self, cell: Cell, cell_dir: Path, watcher: Watcher, procs: list) -> list[str]:
         urls = []
@@ -128,40 +90,38 @@ class NativeBackend:
                    "MLFLOW_TRACKING_URI": self.settings.mlflow_tracking_uri, "MODEL_NAME": self.settings.model_name,
                    "MODEL_ALIAS": self.settings.model_alias, "PYTHONPATH": str(ROOT / "fastapi")}
             cmd = ["taskset", "-c", ",".join(map(str, cores)), sys.executable, "-m", "inference"]
-            proc = _spawn(cmd, cell_dir / f"api-{i}.log", env, ROOT / "fastapi")
-            procs.append(proc)
-            watcher.add(Watched("api", f"api-{i}", proc, cell.memory_bytes))
-            urls.append(f"http://127.0.0.1:{port}")
+            managed = spawn(cmd, cell_dir / f"api-{i}.log", env, ROOT / "fastapi", port)
+            procs.append(managed)
+            watcher.add(Watched("api", f"api-{i}", managed.proc, cell.memory_bytes))
+            urls.append(managed.base_url)
         return urls
 
-    def _wait_ready(self, urls: list[str], procs: list[subprocess.Popen]) -> None:
+    def _wait_ready(self, replicas: list[Managed]) -> None:
         deadline = time.monotonic() + self.settings.ready_timeout_s
-        pending = list(urls)
-        while pending and time.monotonic() < deadline:
-            if dead := [p for p in procs if p.poll() is not None]:
-                raise CellError(f"a replica exited before it was ready (code {dead[0].returncode}); see api-*.log")
-            pending = [u for u in pending if not _ready(f"{u}/ready")]
-            if pending:
-                time.sleep(0.5)
-        if pending:
-            raise CellError(f"not ready after {self.settings.ready_timeout_s:g} s: {', '.join(pending)}")
+        for replica in replicas:
+            try:
+                wait_http(f"{replica.base_url}/ready", max(0.0, deadline - time.monotonic()), replica.proc,
+                          interval=0.5)
+            except RuntimeError:
+                raise CellError(f"a replica exited before it was ready (code {replica.proc.returncode}); "
+                                "see api-*.log") from None
+            except TimeoutError:
+                raise CellError(f"not ready after {self.settings.ready_timeout_s:g} s: {replica.base_url}") from None
 
-    def _start_locust(self, grid: Grid, cell_dir: Path, urls: list[str]) -> subprocess.Popen:
-        load = grid.load
+    def _start_locust(self, grid: Grid, cell_dir: Path, urls: list[str]) -> Managed:
         cmd = [sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("native_locustfile.py")),
-               "--headless", "--host", urls[0], "--csv", str(cell_dir / "locust"), "--csv-full-history",
+               "--host", urls[0], "--csv", str(cell_dir / "locust"), "--csv-full-history",
                "--html", str(cell_dir / "report.html"), "--stop-timeout", "5", "--exit-code-on-error", "0"]
-        if load.shape == "none":
-            cmd += ["-u", str(load.users), "-r", f"{load.spawn_rate:g}", "-t", f"{math.ceil(load.duration)}s"]
-        env = {**locust_env(load), "CAPACITY_TARGETS": ",".join(urls),
+        # The locustfile imports `locustfile` (locust/) and `capacity` (the project root) from its PYTHONPATH.
+        env = {**locust_env(grid.load), "CAPACITY_TARGETS": ",".join(urls),
                "PYTHONPATH": os.pathsep.join([str(ROOT / "locust"), str(ROOT)])}
-        return _spawn(cmd, cell_dir / "locust.log", env, ROOT)
+        return spawn(cmd, cell_dir / "locust.log", env, ROOT)
 
     def _wait_locust(self, locust: subprocess.Popen, run_seconds: float) -> None:
         try:
             code = locust.wait(timeout=run_seconds + 90)
         except subprocess.TimeoutExpired:
-            stop(locust)
+            stop_group(locust)
             raise CellError(f"Locust did not finish within {run_seconds + 90:g} s; stopped") from None
         if code not in (0, 1):
             raise CellError(f"Locust exited with code {code}; see locust.log")

@@ -1,4 +1,4 @@
-"""Native backend: watch the API replicas and Locust from /proc while a cell runs.
+"""Native backend: watch the API replicas and Locust (psutil) while a cell runs.
 
 Every `interval` seconds: CPU and RSS of each replica's process tree and of the Locust process into
 resources.csv; a replica whose RSS is over the cell's memory limit is killed (SIGKILL to its process
@@ -15,8 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from capacity.metrics import SampleWriter
-from capacity.procstat import TreeMeter, parent_map
+from labtools import CsvAppender, TreeMeter
 
 
 @dataclass
@@ -34,7 +33,7 @@ class Watched:
 
 
 class Watcher(threading.Thread):
-    def __init__(self, writer: SampleWriter, interval: float):
+    def __init__(self, writer: CsvAppender, interval: float):
         super().__init__(name="capacity-native-watch", daemon=True)
         self.writer, self.interval = writer, interval
         self.watched: list[Watched] = []
@@ -52,7 +51,7 @@ class Watcher(threading.Thread):
             self.tick()
 
     def tick(self) -> None:
-        parents, now, rows = parent_map(), round(time.time(), 3), []
+        now, rows = round(time.time(), 3), []
         with self._lock:
             items = list(self.watched)
         for item in items:
@@ -61,7 +60,7 @@ class Watcher(threading.Thread):
             if item.proc.poll() is not None:
                 self._exited(item)
                 continue
-            cpu, rss = item.meter.sample(parents)
+            cpu, rss = item.meter.sample()
             rows.append({"timestamp": now, "role": item.role, "name": item.name, "cpu_pct": cpu,
                          "mem_bytes": rss, "mem_limit_bytes": item.mem_limit})
             if item.mem_limit and rss > item.mem_limit:

@@ -6,10 +6,9 @@ import csv
 import json
 from pathlib import Path
 
-from capacity.cells import Cell
+from capacity.records import CELL_JSON, CellRecord
 from capacity.slo import PASS
 
-CELL_JSON = "cell.json"
 RUN_JSON = "run.json"
 COLUMNS = ("slug", "cpus", "memory", "replicas", "processes", "status", "reason", "rps_max", "rps_mean",
            "latency_mean_ms", "p50_ms", "p95_ms", "p99_ms", "users_reached", "requests", "failures",
@@ -17,35 +16,25 @@ COLUMNS = ("slug", "cpus", "memory", "replicas", "processes", "status", "reason"
            "lb_cpu_peak_pct", "generator_cpu_peak_pct", "oom_killed", "restarts")
 
 
-def load_records(run_dir: Path) -> list[dict]:
+def load_records(run_dir: Path) -> list[CellRecord]:
     """Every finished cell of a run, in sweep order."""
-    records = []
-    for path in sorted(run_dir.glob(f"*/{CELL_JSON}")):
-        record = json.loads(path.read_text())
-        if record.get("finished"):
-            records.append(record)
-    return sorted(records, key=lambda r: r["cell"]["index"])
+    records = [CellRecord.read(path.parent) for path in sorted(run_dir.glob(f"*/{CELL_JSON}"))]
+    return sorted((r for r in records if r.finished), key=lambda r: r.cell.index)
 
 
-def cell_of(record: dict) -> Cell:
-    c = record["cell"]
-    return Cell(c["index"], c["cpus"], c["memory"], c["replicas"], c["processes"])
-
-
-def cheapest_passing(records: list[dict]) -> dict | None:
+def cheapest_passing(records: list[CellRecord]) -> CellRecord | None:
     """The passing cell with the least CPU x replicas, then the least memory x replicas, then fewer processes."""
-    passing = [r for r in records if r["status"] == PASS]
-    return min(passing, key=lambda r: cell_of(r).cost(), default=None)
+    passing = [r for r in records if r.status == PASS]
+    return min(passing, key=lambda r: r.cell.to_cell().cost(), default=None)
 
 
-def flat_row(record: dict) -> dict:
-    c, m = record["cell"], record["metrics"]
-    row = {k: c[k] for k in ("slug", "cpus", "memory", "replicas", "processes")}
-    row |= {"status": record["status"], "reason": "; ".join(record["reasons"]) or "SLO held"}
-    return row | {k: m.get(k) for k in COLUMNS if k not in row}
+def flat_row(record: CellRecord) -> dict:
+    row = record.cell.model_dump(include={"slug", "cpus", "memory", "replicas", "processes"})
+    row |= {"status": record.status, "reason": record.reason}
+    return row | {k: getattr(record.metrics, k) for k in COLUMNS if k not in row}
 
 
-def write_csv(path: Path, records: list[dict]) -> None:
+def write_csv(path: Path, records: list[CellRecord]) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
@@ -60,32 +49,30 @@ def _f(value, digits: int = 0, unit: str = "") -> str:
     return str(value)
 
 
-def answer_line(records: list[dict], run: dict) -> str:
+def answer_line(records: list[CellRecord], run: dict) -> str:
     best = cheapest_passing(records)
     users = run["grid"]["load"]["users"]
     if best is None:
         judged = len(records)
         return (f"**Answer: no configuration held {users:,} users within the SLO** "
                 f"({judged} cell(s) judged; see the reasons below).")
-    m = best["metrics"]
-    return (f"**Answer: the cheapest configuration that holds {users:,} users is {best['cell']['label']}** "
-            f"({cell_of(best).total_cpus:g} CPU in total; p95 {_f(m.get('p95_ms'))} ms, "
-            f"{_f(m.get('rps_mean'), 1)} req/s mean, {m.get('failures', 0)} failures).")
+    m = best.metrics
+    return (f"**Answer: the cheapest configuration that holds {users:,} users is {best.cell.label}** "
+            f"({best.cell.to_cell().total_cpus:g} CPU in total; p95 {_f(m.p95_ms)} ms, "
+            f"{_f(m.rps_mean, 1)} req/s mean, {m.failures} failures).")
 
 
-def _table(records: list[dict]) -> list[str]:
+def _table(records: list[CellRecord]) -> list[str]:
     head = ("configuration", "RPS max", "RPS mean", "latency mean (ms)", "p95 (ms)", "p99 (ms)", "users",
             "failures/s", "API CPU peak (%)", "API mem peak (MiB)", "LB CPU peak (%)", "generator CPU (%)",
             "status", "reason")
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * 11 + "|---|---|"]
     for r in records:
-        m = r["metrics"]
-        status = r["status"].upper() if r["status"] != PASS else "pass"
-        cells = (r["cell"]["label"], _f(m.get("rps_max"), 1), _f(m.get("rps_mean"), 1),
-                 _f(m.get("latency_mean_ms"), 1), _f(m.get("p95_ms")), _f(m.get("p99_ms")),
-                 _f(m.get("users_reached")), _f(m.get("failures_per_s"), 2), _f(m.get("api_cpu_peak_pct")),
-                 _f(m.get("api_mem_peak_mb")), _f(m.get("lb_cpu_peak_pct")), _f(m.get("generator_cpu_peak_pct")),
-                 status, "; ".join(r["reasons"]) or "SLO held")
+        m = r.metrics
+        status = r.status.upper() if r.status != PASS else "pass"
+        cells = (r.cell.label, _f(m.rps_max, 1), _f(m.rps_mean, 1), _f(m.latency_mean_ms, 1), _f(m.p95_ms),
+                 _f(m.p99_ms), _f(m.users_reached), _f(m.failures_per_s, 2), _f(m.api_cpu_peak_pct),
+                 _f(m.api_mem_peak_mb), _f(m.lb_cpu_peak_pct), _f(m.generator_cpu_peak_pct), status, r.reason)
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -110,7 +97,7 @@ def _context(run: dict) -> list[str]:
     return lines + [f"- {note}" for note in run.get("notes", [])]
 
 
-def write_markdown(path: Path, records: list[dict], run: dict, charts: list[str]) -> None:
+def write_markdown(path: Path, records: list[CellRecord], run: dict, charts: list[str]) -> None:
     lines = [answer_line(records, run), "", f"# Capacity sweep `{run['grid']['name']}`", "", *_context(run), "",
              *_table(records), ""]
     missing = run.get("cells_total", len(records)) - len(records)
@@ -123,7 +110,7 @@ def write_markdown(path: Path, records: list[dict], run: dict, charts: list[str]
     path.write_text("\n".join(lines) + "\n")
 
 
-def write_report(run_dir: Path) -> list[dict]:
+def write_report(run_dir: Path) -> list[CellRecord]:
     """(Re)build summary.csv, summary.md and the charts from the cell folders of `run_dir`."""
     from capacity import charts
 

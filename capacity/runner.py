@@ -18,7 +18,8 @@ from capacity.cells import Cell, expand
 from capacity.grid import Grid, GridError
 from capacity.metrics import RESOURCES_CSV, cell_metrics, locust_summary, read_samples
 from capacity.provenance import code_version
-from capacity.report import CELL_JSON, RUN_JSON, write_report
+from capacity.records import CELL_JSON, CellEvents, CellInfo, CellRecord
+from capacity.report import RUN_JSON, write_report
 from capacity.slo import judge
 
 
@@ -27,7 +28,7 @@ class Backend(Protocol):
 
     def prepare(self, grid: Grid, out: Path) -> list[str]: ...
 
-    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> dict: ...
+    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents: ...
 
     def close(self) -> None: ...
 
@@ -37,11 +38,13 @@ def _now() -> str:
 
 
 def finished(cell_dir: Path) -> bool:
-    path = cell_dir / CELL_JSON
+    """A cell.json that says so; a missing or half-written one means: run the cell again. One that is not a
+    CellRecord raises: it belongs to another version of this code, and rerunning would delete it."""
     try:
-        return bool(json.loads(path.read_text()).get("finished"))
+        data = json.loads((cell_dir / CELL_JSON).read_text())
     except (OSError, ValueError):
         return False
+    return CellRecord.model_validate(data).finished
 
 
 def open_run(out: Path, grid: Grid, backend: str, notes: list[str], cells: int) -> dict:
@@ -65,7 +68,7 @@ def open_run(out: Path, grid: Grid, backend: str, notes: list[str], cells: int) 
     return run
 
 
-def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> dict:
+def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> CellRecord:
     """Measure one cell from a clean folder and write its cell.json (finished: true)."""
     if cell_dir.exists():
         shutil.rmtree(cell_dir)  # a half-run cell from an interrupted sweep: start it again
@@ -78,10 +81,10 @@ def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> dict:
         summary = None  # Locust never ran or wrote nothing: the events say why
     metrics = cell_metrics(summary, read_samples(cell_dir / RESOURCES_CSV), events)
     verdict = judge(metrics, grid.slo, grid.load)
-    record = {"cell": cell.as_dict(), "status": verdict.status, "reasons": verdict.reasons, "metrics": metrics,
-              "backend": backend.name, "started_at": started, "finished_at": _now(),
-              "wall_s": round(time.monotonic() - t0, 1), "finished": True}
-    (cell_dir / CELL_JSON).write_text(json.dumps(record, indent=2) + "\n")
+    record = CellRecord(cell=CellInfo.of(cell), status=verdict.status, reasons=verdict.reasons, metrics=metrics,
+                        backend=backend.name, started_at=started, finished_at=_now(),
+                        wall_s=round(time.monotonic() - t0, 1))
+    record.write(cell_dir)
     return record
 
 
@@ -97,7 +100,7 @@ def sweep(grid: Grid, backend: Backend, out: Path, progress: bool = True) -> Pat
         for cell in todo:
             bar.set_postfix_str(cell.slug)
             record = run_cell(cell, grid, backend, out / cell.slug)
-            bar.write(f"{cell.slug}: {record['status']} ({'; '.join(record['reasons']) or 'SLO held'})")
+            bar.write(f"{cell.slug}: {record.status} ({record.reason})")
             bar.update()
     finally:
         bar.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from capacity.grid import Load, Slo
+from capacity.records import CellMetrics
 
 PASS, FAIL, INVALID = "pass", "fail", "invalid"
 
@@ -26,50 +27,50 @@ class Judgement:
         return "; ".join(self.reasons) if self.reasons else "SLO held"
 
 
-def _api_broke(m: dict) -> list[str]:
+def _api_broke(m: CellMetrics) -> list[str]:
     reasons = []
-    if m.get("oom_killed"):
-        reasons.append(f"OOM: {m['oom_killed']} replica(s) killed by the memory limit")
-    if m.get("restarts"):
-        reasons.append(f"{m['restarts']} restart(s) during the run")
-    if m.get("error"):
-        reasons.append(m["error"])
+    if m.oom_killed:
+        reasons.append(f"OOM: {m.oom_killed} replica(s) killed by the memory limit")
+    if m.restarts:
+        reasons.append(f"{m.restarts} restart(s) during the run")
+    if m.error:
+        reasons.append(m.error)
     return reasons
 
 
-def _slo_misses(m: dict, slo: Slo, load: Load) -> list[str]:
+def _slo_misses(m: CellMetrics, slo: Slo, load: Load) -> list[str]:
     reasons = []
-    failures = m.get("failures") or 0
+    failures = m.failures
     if failures > slo.max_failures:
-        reasons.append(f"errors: {failures} failed request(s) ({m.get('error_pct', 0):g}%)")
-    p95 = m.get("p95_ms")
-    if p95 is None and m.get("requests"):
+        reasons.append(f"errors: {failures} failed request(s) ({m.error_pct or 0:g}%)")
+    p95 = m.p95_ms
+    if p95 is None and m.requests:
         reasons.append("latency: no p95 recorded")
     elif p95 is not None and p95 > slo.p95_ms:
         reasons.append(f"latency: p95 {p95:g} ms > {slo.p95_ms:g} ms")
     wanted = slo.users_ratio * load.users
-    if (m.get("users_reached") or 0) < wanted:
-        reasons.append(f"users: reached {m.get('users_reached') or 0} of {wanted:g}")
-    if not m.get("requests"):
+    if m.users_reached < wanted:
+        reasons.append(f"users: reached {m.users_reached} of {wanted:g}")
+    if not m.requests:
         reasons.append("no requests completed")
     return reasons
 
 
-def _generator_saturated(m: dict, slo: Slo) -> list[str]:
+def _generator_saturated(m: CellMetrics, slo: Slo) -> list[str]:
     reasons = []
-    if not m.get("generator_valid", True):
-        reasons.append(f"generator saturated: {m.get('generator_reason') or 'Locust CPU warning'}")
-    sampled = m.get("generator_cpu_sampled_pct")
-    if sampled is not None and sampled > slo.generator_cpu_pct and m.get("generator_valid", True):
+    if not m.generator_valid:
+        reasons.append(f"generator saturated: {m.generator_reason or 'Locust CPU warning'}")
+    sampled = m.generator_cpu_sampled_pct
+    if sampled is not None and sampled > slo.generator_cpu_pct and m.generator_valid:
         reasons.append(f"generator saturated: a Locust process at {sampled:g}% CPU > {slo.generator_cpu_pct:g}%")
     return reasons
 
 
-def judge(metrics: dict, slo: Slo, load: Load) -> Judgement:
+def judge(metrics: CellMetrics, slo: Slo, load: Load) -> Judgement:
     """The cell's status; every observed problem is listed, the status follows the precedence above."""
     broke, saturated, misses = _api_broke(metrics), _generator_saturated(metrics, slo), _slo_misses(metrics, slo, load)
     if broke:  # a cell that never served a request needs no list of what it therefore also missed
-        return Judgement(FAIL, broke + saturated + (misses if metrics.get("requests") else []))
+        return Judgement(FAIL, broke + saturated + (misses if metrics.requests else []))
     if saturated:
         return Judgement(INVALID, saturated + misses)
     if misses:

@@ -5,13 +5,15 @@ of the `trained_model` fixture. Checks the files a sweep promises, not the verdi
 """
 
 import csv
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from capacity.records import CellRecord
+from labtools import QUIET_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 CELLS = ("cpu1-mem512M-x1-p1", "cpu1-mem512M-x2-p1")
@@ -21,8 +23,7 @@ CELLS = ("cpu1-mem512M-x1-p1", "cpu1-mem512M-x2-p1")
 def test_native_sweep_end_to_end(trained_model, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "MODEL_NAME": trained_model.name, "MODEL_ALIAS": trained_model.alias,
-           "CAPACITY_SAMPLE_INTERVAL_S": "1", "CAPACITY_READY_TIMEOUT_S": "90",
-           "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+           "CAPACITY_SAMPLE_INTERVAL_S": "1", "CAPACITY_READY_TIMEOUT_S": "90", **QUIET_ENV}
     cmd = [sys.executable, "-m", "capacity", "sweep", "capacity/grids/smoke.toml", "--backend", "native",
            "--out", str(out), "--tracking-uri", trained_model.tracking_uri, "--no-progress"]
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
@@ -42,13 +43,13 @@ def test_native_sweep_end_to_end(trained_model, tmp_path):
         for name in ("locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "resources.csv",
                      "report.html", "locust.log", "api-1.log"):
             assert (cell / name).is_file(), f"{slug}/{name}"
-        record = json.loads((cell / "cell.json").read_text())
-        m = record["metrics"]
-        assert record["finished"] and record["status"] in {"pass", "fail", "invalid"}
-        assert m["requests"] > 0 and m["failures"] == 0, record
-        assert m["error"] is None and m["oom_killed"] == 0, record
-        assert m["api_cpu_peak_pct"] is not None and m["api_mem_peak_mb"] > 20, record
-        assert m["generator_cpu_peak_pct"] is not None, record
+        record = CellRecord.read(cell)
+        m = record.metrics
+        assert record.finished and record.status in {"pass", "fail", "invalid"}
+        assert m.requests > 0 and m.failures == 0, record
+        assert m.error is None and m.oom_killed == 0, record
+        assert m.api_cpu_peak_pct is not None and m.api_mem_peak_mb > 20, record
+        assert m.generator_cpu_peak_pct is not None, record
 
     # Two replicas: the users were spread over both, and both were measured.
     two = out / CELLS[1]
@@ -62,4 +63,4 @@ def test_native_sweep_end_to_end(trained_model, tmp_path):
     # Resumable: the same --out again runs nothing and keeps the records.
     again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert json.loads((two / "cell.json").read_text())["finished_at"] == record["finished_at"]
+    assert CellRecord.read(two).finished_at == record.finished_at

@@ -39,10 +39,12 @@ def test_cost_orders_by_total_cpu_then_total_memory():
 
 def test_locust_env_plain_and_ramp():
     plain = locust_env(grid().load)
-    assert plain == {"LOCUST_WAIT_MIN": "1", "LOCUST_WAIT_MAX": "2.5", "LOCUST_SHAPE": "none"}
+    assert plain == {"LOCUST_HEADLESS": "true", "LOCUST_USERS": "100", "LOCUST_SPAWN_RATE": "10",
+                     "LOCUST_RUN_TIME": "60s", "LOCUST_WAIT_MIN": "1", "LOCUST_WAIT_MAX": "2.5", "LOCUST_SHAPE": "none"}
     ramp = locust_env(grid(shape="ramp", step_users=50, step_duration="20s", hold=0).load)
     assert ramp["LOCUST_MAX_USERS"] == "100" and ramp["LOCUST_STEP_USERS"] == "50"
     assert ramp["LOCUST_STEP_DURATION_S"] == "20" and ramp["LOCUST_HOLD_DURATION_S"] == "0"
+    assert "LOCUST_USERS" not in ramp and "LOCUST_RUN_TIME" not in ramp  # the shape decides
 
 
 def test_native_core_sets_round_up_to_whole_cores():

@@ -1,14 +1,13 @@
-"""Per-cell numbers: Locust's CSV files through loadtest.summary, resource samples, docker stats lines, /proc."""
+"""Per-cell numbers: Locust's CSV files through loadtest.summary, resource samples, docker stats lines."""
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from capacity.dockerstats import parse_size, parse_stats_line
-from capacity.metrics import SampleWriter, cell_metrics, locust_summary, read_samples, resource_peaks
-from capacity.procstat import TreeMeter, descendants
+from capacity.metrics import cell_metrics, locust_summary, read_samples, resource_peaks, sample_writer
+from capacity.records import CellEvents
 
 DATA = Path(__file__).with_name("data")
 
@@ -20,30 +19,30 @@ def run_ok(tmp_path):
 
 def test_locust_summary_of_a_clean_run(run_ok):
     summary = locust_summary(run_ok, 90.0)
-    metrics = cell_metrics(summary, [], {})
-    assert metrics["requests"] > 0 and metrics["failures"] == 0
-    assert metrics["generator_valid"] is True
-    assert metrics["p95_ms"] is not None and metrics["users_reached"] > 0
-    assert metrics["rps_max"] >= metrics["rps_mean"] > 0
+    metrics = cell_metrics(summary, [], CellEvents())
+    assert metrics.requests > 0 and metrics.failures == 0
+    assert metrics.generator_valid is True
+    assert metrics.p95_ms is not None and metrics.users_reached > 0
+    assert metrics.rps_max >= metrics.rps_mean > 0
 
 
 def test_locust_summary_flags_a_hot_generator(tmp_path):
     cell = Path(shutil.copytree(DATA / "locust_hot", tmp_path / "cell"))
-    metrics = cell_metrics(locust_summary(cell, 90.0), [], {})
-    assert metrics["generator_valid"] is False
-    assert metrics["generator_cpu_peak_pct"] == 97.5
-    assert metrics["failures"] > 0 and metrics["failures_per_s"] > 0
+    metrics = cell_metrics(locust_summary(cell, 90.0), [], CellEvents())
+    assert metrics.generator_valid is False
+    assert metrics.generator_cpu_peak_pct == 97.5
+    assert metrics.failures > 0 and metrics.failures_per_s > 0
 
 
 def test_no_locust_files():
     with pytest.raises(FileNotFoundError):
         locust_summary(DATA, 90.0)
-    metrics = cell_metrics(None, [], {"error": "not ready", "oom_killed": 1})
-    assert metrics["requests"] == 0 and metrics["error"] == "not ready" and metrics["oom_killed"] == 1
+    metrics = cell_metrics(None, [], CellEvents(error="not ready", oom_killed=1))
+    assert metrics.requests == 0 and metrics.error == "not ready" and metrics.oom_killed == 1
 
 
 def test_resource_peaks_sum_cpu_over_replicas_per_sample(tmp_path):
-    writer = SampleWriter(tmp_path / "resources.csv")
+    writer = sample_writer(tmp_path / "resources.csv")
     writer.write([
         {"timestamp": 1.0, "role": "api", "name": "api-1", "cpu_pct": 60, "mem_bytes": 100 * 2**20},
         {"timestamp": 1.0, "role": "api", "name": "api-2", "cpu_pct": 50, "mem_bytes": 120 * 2**20},
@@ -75,12 +74,3 @@ def test_docker_stats_lines():
                                                 ("0B", 0), ("12kB", 12_000), ("junk", 0)])
 def test_parse_size(text, expected):
     assert parse_size(text) == expected
-
-
-def test_procstat_sees_this_process():
-    assert os.getpid() in descendants(os.getpid())
-    meter = TreeMeter(os.getpid())
-    meter.sample()
-    sum(i * i for i in range(200_000))
-    cpu, rss = meter.sample()
-    assert cpu >= 0 and rss > 10 * 2**20

@@ -10,6 +10,7 @@ import pytest
 
 from capacity.cells import Cell
 from capacity.grid import GridError, parse_grid
+from capacity.records import CellEvents, CellInfo, CellMetrics, CellRecord
 from capacity.report import answer_line, cheapest_passing, write_report
 from capacity.runner import sweep
 
@@ -37,7 +38,7 @@ class FakeBackend:
     def close(self):
         self.closed += 1
 
-    def run_cell(self, cell: Cell, grid, cell_dir: Path) -> dict:
+    def run_cell(self, cell: Cell, grid, cell_dir: Path) -> CellEvents:
         if cell.index == self.interrupt_at:
             raise KeyboardInterrupt
         self.ran.append(cell.slug)
@@ -47,7 +48,7 @@ class FakeBackend:
             "timestamp,role,name,cpu_pct,mem_bytes,mem_limit_bytes\n"
             f"1,api,api-1,{cell.cpus * 90},{150 * 2**20},{cell.memory_bytes}\n")
         oom = cell.memory == "256M" and cell.replicas == 1
-        return {"oom_killed": int(oom), "restarts": 0, "error": None}
+        return CellEvents(oom_killed=int(oom))
 
 
 def records_of(out: Path) -> dict[str, dict]:
@@ -107,15 +108,40 @@ def test_report_rebuilds_from_cell_folders(tmp_path):
 
 def record(cpus, memory, replicas, status="pass"):
     cell = Cell(1, cpus, memory, replicas, 1)
-    return {"cell": cell.as_dict(), "status": status, "reasons": [], "metrics": {"p95_ms": 10, "rps_mean": 5.0}}
+    return CellRecord(cell=CellInfo.of(cell), status=status, reasons=[], metrics=CellMetrics(p95_ms=10, rps_mean=5.0),
+                      backend="fake", started_at="", finished_at="", wall_s=0)
 
 
 def test_cheapest_is_cpu_times_replicas_then_memory():
     records = [record(1.0, "256M", 1), record(0.5, "512M", 2), record(0.5, "256M", 1, "fail"),
                record(0.25, "512M", 4), record(1.0, "512M", 1)]
-    assert cheapest_passing(records)["cell"]["slug"] == "cpu1-mem256M-x1-p1"
+    assert cheapest_passing(records).cell.slug == "cpu1-mem256M-x1-p1"
     records.append(record(0.25, "256M", 2, "invalid"))
-    assert cheapest_passing(records)["cell"]["slug"] == "cpu1-mem256M-x1-p1"
+    assert cheapest_passing(records).cell.slug == "cpu1-mem256M-x1-p1"
     run = {"grid": {"load": {"users": 2000}}}
     assert "1 x (1 CPU, 256M)" in answer_line(records, run)
     assert "no configuration" in answer_line([], run)
+
+
+COMMITTED_RUN = Path(__file__).resolve().parents[2] / "results" / "20261123-121625"
+
+
+def test_committed_cell_json_files_load_and_rebuild_the_same_report(tmp_path):
+    """cell.json files written before CellRecord existed load through it, and the report is unchanged."""
+    run = Path(shutil.copytree(COMMITTED_RUN, tmp_path / "run"))
+    records = write_report(run)
+    assert len(records) == 12 and all(isinstance(r.metrics.p95_ms, float) for r in records)
+    assert (run / "summary.csv").read_text() == (COMMITTED_RUN / "summary.csv").read_text()
+    # That summary.md predates the report's "code:" provenance clause (e87963c); the rest is the same.
+    rebuilt = (run / "summary.md").read_text().replace("; code: not recorded", "")
+    assert rebuilt == (COMMITTED_RUN / "summary.md").read_text()
+
+
+def test_a_mistyped_cell_json_field_is_an_error(tmp_path):
+    good = json.loads(next(COMMITTED_RUN.glob("*/cell.json")).read_text())
+    for broken in ({**good, "metrics": {**good["metrics"], "p59_ms": 1.0}},
+                   {**good, "metrics": {**good["metrics"], "p95_ms": "fast"}},
+                   {**good, "status": "passed"}):
+        (tmp_path / "cell.json").write_text(json.dumps(broken))
+        with pytest.raises(ValueError):
+            CellRecord.read(tmp_path)

@@ -3,17 +3,18 @@
 import pytest
 
 from capacity.grid import Load, Slo
+from capacity.records import CellMetrics
 from capacity.slo import FAIL, INVALID, PASS, judge
 
 LOAD = Load(users=2000, spawn_rate=100)
 SLO = Slo()
 
 
-def metrics(**over) -> dict:
+def metrics(**over) -> CellMetrics:
     good = {"requests": 50_000, "failures": 0, "error_pct": 0.0, "p95_ms": 120.0, "users_reached": 2000,
             "oom_killed": 0, "restarts": 0, "error": None, "generator_valid": True, "generator_reason": None,
             "generator_cpu_sampled_pct": 40.0}
-    return {**good, **over}
+    return CellMetrics(**{**good, **over})
 
 
 def test_pass():
