@@ -11,7 +11,7 @@ from pathlib import Path
 from bench import load, procs, profile
 from bench.load import LoadResult
 from bench.procs import Cores
-from bench.variants import Variant
+from bench.variants import Variant, no_model
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Measurement:
     single: LoadResult | None = None
     rss_mb: float | None = None
     locust: LoadResult | None = None
+    predictions: list[str | None] | None = None  # its answers to the check rows (bench.payload.check_rows)
+    notes: str = ""
     error: str | None = None
 
     def value(self, attr: str) -> float | None:
@@ -45,26 +47,40 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def check_answer(running: procs.Running) -> None:
-    """One real request before any load: the server answers 200 with the right species for the row."""
-    variant = running.variant
-    request = urllib.request.Request(running.server.base_url + variant.predict_path, data=variant.body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as resp:
-        data = json.loads(resp.read())
-    if not variant.answer_ok(data):
-        raise RuntimeError(f"{variant.label} answered {data!r} for the benchmark row")
+def predictions(running: procs.Running, rows: list[dict]) -> list[str | None]:
+    """Before any load: each check row, one request each, in the variant's own request format."""
+    variant, answers = running.variant, []
+    for row in rows:
+        request = urllib.request.Request(running.server.base_url + variant.predict_path, data=variant.encode(row),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            answers.append(variant.species(json.loads(resp.read())))
+    return answers
 
 
-def measure(variant: Variant, plan: Plan, cores: Cores, workdir: Path) -> Measurement:
-    result = Measurement(variant.key, variant.label)
+def check_predictions(variant: Variant, got: list[str | None], reference: list[str] | None) -> None:
+    """Every model server must predict what ours predicts, row by row; the ceiling has no model to check."""
+    if variant.species is no_model or reference is None:
+        return
+    if got != reference:
+        wrong = [i for i, (a, b) in enumerate(zip(got, reference, strict=True)) if a != b]
+        raise RuntimeError(f"{variant.label} disagrees with our API on check rows {wrong}: {got} vs {reference}")
+
+
+def measure(variant: Variant, plan: Plan, cores: Cores, workdir: Path, rows: list[dict],
+            reference: list[str] | None) -> Measurement:
+    result = Measurement(variant.key, variant.label, notes=variant.notes)
     body = workdir / f"{variant.key}-body.json"
     body.write_bytes(variant.body)
+    if variant.prepare is not None:
+        log(f"{variant.label}: preparing (virtualenv, model import)")
+        variant.prepare()
     log(f"{variant.label}: starting")
     running = procs.start(variant, cores.server, workdir)
     try:
         result.ready_s = running.ready_s
-        check_answer(running)
+        result.predictions = predictions(running, rows)
+        check_predictions(variant, result.predictions, reference)
         url = running.server.base_url + variant.predict_path
         log(f"{variant.label}: ready in {running.ready_s:.2f} s; warm-up {plan.warmup:.0f} s")
         load.wrk(url, body, plan.connections, plan.warmup, cores.load)
@@ -81,12 +97,16 @@ def measure(variant: Variant, plan: Plan, cores: Cores, workdir: Path) -> Measur
     return result
 
 
-def measure_all(variants: list[Variant], plan: Plan, cores: Cores, workdir: Path) -> list[Measurement]:
-    """A variant that fails is reported with its error; the others are still measured."""
-    results = []
+def measure_all(variants: list[Variant], plan: Plan, cores: Cores, workdir: Path,
+                rows: list[dict]) -> list[Measurement]:
+    """A variant that fails is reported with its error; the others are still measured. Our API's answers to the
+    check rows (it runs first) are the reference every other model server must match."""
+    results, reference = [], None
     for variant in variants:
         try:
-            results.append(measure(variant, plan, cores, workdir))
+            results.append(measure(variant, plan, cores, workdir, rows, reference))
+            if variant.key == "ours":
+                reference = results[-1].predictions
         except Exception as exc:  # noqa: BLE001 - the report names the failure, the exit code says it
             log(f"{variant.label}: FAILED: {exc}")
             first_line = (str(exc).splitlines() or [repr(exc)])[0][:300]

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import realservers
@@ -34,3 +35,11 @@ def train(model: ModelRef, log_path: Path) -> None:
     log_path.write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         raise RuntimeError(f"trainer failed (exit {result.returncode}), see {log_path}:\n{result.stderr[-2000:]}")
+
+
+def resolve(model: ModelRef) -> ModelRef:
+    """The version the alias points to now: every variant of the run is given (or checked against) this one."""
+    from mlflow import MlflowClient  # the project venv's mlflow, only when a run starts
+
+    version = MlflowClient(model.tracking_uri).get_model_version_by_alias(model.name, model.alias).version
+    return replace(model, version=str(version))

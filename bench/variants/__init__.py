@@ -1,4 +1,4 @@
-"""The four servers under test: how to start each one, where it is ready, what it is sent and must answer."""
+"""The servers under test: how to start each one, where it is ready, what it is sent and how to read its answer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.payload import SPECIES, mlflow_body, natural_body
+from bench.payload import ROW, mlflow_body, natural_body
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -19,9 +19,15 @@ class ModelRef:
     tracking_uri: str
     name: str
     alias: str
+    version: str | None = None  # the version the alias pointed to when the run started (bench.stack.resolve)
 
     def env(self) -> dict[str, str]:
         return {"MLFLOW_TRACKING_URI": self.tracking_uri, "MODEL_NAME": self.name, "MODEL_ALIAS": self.alias}
+
+    @property
+    def uri(self) -> str:
+        """The model URI the peers load: the resolved version, so every server serves the same one."""
+        return f"models:/{self.name}/{self.version}" if self.version else f"models:/{self.name}@{self.alias}"
 
 
 @dataclass(frozen=True)
@@ -31,18 +37,31 @@ class Variant:
     command: Callable[[int], list[str]]
     ready_path: str
     predict_path: str
-    body: bytes
-    answer_ok: Callable[[object], bool]
+    encode: Callable[[dict], bytes]  # one row -> the request body this server documents
+    species: Callable[[object], str | None]  # its JSON answer -> the predicted species (None: no model)
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path = ROOT
+    prepare: Callable[[], None] | None = None  # one-off set-up before the start (virtualenv, model import)
+    notes: str = ""  # how it was configured, for the report
+
+    @property
+    def body(self) -> bytes:
+        """What the load generator sends: the benchmark row."""
+        return self.encode(ROW)
 
 
-def _species_ok(data: object) -> bool:
-    return isinstance(data, dict) and data.get("species") == SPECIES
+def natural_species(data: object) -> str | None:
+    return data.get("species") if isinstance(data, dict) else None
 
 
-def _mlflow_ok(data: object) -> bool:
-    return isinstance(data, dict) and data.get("predictions") == [SPECIES]
+def mlflow_species(data: object) -> str | None:
+    predictions = data.get("predictions") if isinstance(data, dict) else None
+    return predictions[0] if isinstance(predictions, list) and len(predictions) == 1 else None
+
+
+def no_model(data: object) -> None:
+    if not isinstance(data, dict):
+        raise ValueError(f"not a JSON object: {data!r}")
 
 
 def _uvicorn(app: str) -> Callable[[int], list[str]]:
@@ -55,7 +74,7 @@ def ours(model: ModelRef) -> Variant:
     fastapi_dir = ROOT / "fastapi"
     return Variant(
         "ours", "our API", lambda port: [sys.executable, "-m", "inference"], "/ready", "/predict",
-        natural_body(), _species_ok, cwd=fastapi_dir,
+        natural_body, natural_species, cwd=fastapi_dir,
         env={**model.env(), "PYTHONPATH": str(fastapi_dir), "API_HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"},
     )
 
@@ -63,22 +82,26 @@ def ours(model: ModelRef) -> Variant:
 def mlflow_serve(model: ModelRef) -> Variant:
     """`mlflow models serve --env-manager local` on the registered model (it execs `uvicorn` from PATH)."""
     def command(port: int) -> list[str]:
-        return [str(VENV_BIN / "mlflow"), "models", "serve", "-m", f"models:/{model.name}@{model.alias}",
+        return [str(VENV_BIN / "mlflow"), "models", "serve", "-m", model.uri,
                 "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
 
-    return Variant("mlflow-serve", "mlflow models serve", command, "/ping", "/invocations", mlflow_body(),
-                   _mlflow_ok, env={**model.env(), "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin"})
+    return Variant("mlflow-serve", "mlflow models serve", command, "/ping", "/invocations", mlflow_body,
+                   mlflow_species, env={**model.env(), "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin"})
 
 
 def usual(model: ModelRef) -> Variant:
     return Variant("usual", "usual handler (pandas + pyfunc)", _uvicorn("bench.variants.usual:app"), "/ready",
-                   "/predict", natural_body(), _species_ok, env={**model.env(), "PYTHONPATH": str(ROOT)})
+                   "/predict", natural_body, natural_species, env={**model.env(), "PYTHONPATH": str(ROOT)})
 
 
 def ceiling(model: ModelRef) -> Variant:
     return Variant("ceiling", "bare ASGI ceiling", _uvicorn("bench.variants.ceiling:app"), "/ready", "/predict",
-                   natural_body(), lambda data: isinstance(data, dict), env={"PYTHONPATH": str(ROOT)})
+                   natural_body, no_model, env={"PYTHONPATH": str(ROOT)})
 
 
-def all_variants(model: ModelRef) -> list[Variant]:
-    return [ours(model), mlflow_serve(model), usual(model), ceiling(model)]
+def all_variants(model: ModelRef, workdir: Path) -> list[Variant]:
+    """Ours first: its answers are the reference the others must match."""
+    from bench.variants import bento, mlserver  # they import this module
+
+    return [ours(model), mlflow_serve(model), usual(model), *mlserver.variants(model, workdir),
+            *bento.variants(model, workdir), ceiling(model)]
