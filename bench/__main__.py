@@ -1,7 +1,11 @@
 """`python -m bench [--duration 10] [--smoke] [--profile] [--tracking-uri URI --model-name N --model-alias A]`.
 
 Without --tracking-uri it starts PostgreSQL, S3 and `mlflow server` (tests/realservers) and runs the trainer.
-Exit code 1 when a variant could not be measured; missed targets are reported, not failed.
+The alias is resolved once: every server loads that registered version. MLServer and BentoML run from their own
+virtualenvs (bench/peers/*.lock, built on first use into .venv/bench/). The deployed path (compose stack, lb)
+is measured too unless --smoke or --no-deployed.
+Exit code 1 when a variant could not be measured or disagrees with our predictions; missed targets are reported,
+not failed.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
-from bench import image, machine, report, run, targets, variants
+from bench import deployed, image, machine, payload, report, run, targets, variants
 from bench.procs import Cores
-from bench.stack import start_stack
+from bench.stack import resolve, start_stack
 from bench.variants import ROOT, ModelRef
+
+VARIANT_KEYS = ("ours", "mlflow-serve", "usual", "mlserver", "mlserver-batch", "mlserver-invocations", "bentoml",
+                "bentoml-batch", "ceiling")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,7 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tracking-uri", help="use this MLflow server and its registered model")
     p.add_argument("--model-name", default="penguins-classifier")
     p.add_argument("--model-alias", default="production")
-    p.add_argument("--variants", default="ours,mlflow-serve,usual,ceiling", help="comma-separated subset")
+    p.add_argument("--variants", default=",".join(VARIANT_KEYS), help="comma-separated subset")
+    p.add_argument("--no-deployed", action="store_true", help="skip the deployed path (compose stack + lb)")
     p.add_argument("--api-image", help="image to size (default: the api image of `docker compose config`)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench", help="output folder")
     return p.parse_args(argv)
@@ -52,7 +60,12 @@ def conditions(plan: run.Plan, cores: Cores, model: ModelRef) -> dict[str, str]:
         "Load": f"wrk -t1 with bench/post.lua, {plan.connections} connections then 1, {plan.duration:.0f} s each "
                 f"after {plan.warmup:.0f} s of discarded warm-up; same body for all (palmerpenguins row 1; "
                 "`dataframe_records` wrapper for mlflow models serve)",
-        "Model": f"models:/{model.name}@{model.alias} from a real `mlflow server` (PostgreSQL + S3)",
+        "Model": f"models:/{model.name}@{model.alias} = version {model.version} from a real `mlflow server` "
+                 f"(PostgreSQL + S3); the peers load `models:/{model.name}/{model.version}`, our API resolves "
+                 "the alias itself",
+        "Predictions": f"before any load, every model server answers the same {len(payload.check_rows())} "
+                       "palmerpenguins rows (4 per species), one request each in its own format, and must "
+                       "predict our species for each",
         "Load average at start": machine.load_average(),
     }
 
@@ -71,10 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             run.log("starting PostgreSQL, S3, mlflow server and the trainer")
             model = start_stack(stack, workdir, args.model_name, args.model_alias)
+        model = resolve(model)
         wanted = set(args.variants.split(","))
-        chosen = [v for v in variants.all_variants(model) if v.key in wanted]
+        chosen = [v for v in variants.all_variants(model, workdir) if v.key in wanted]
         conds = conditions(plan, cores, model)
-        rows = run.measure_all(chosen, plan, cores, workdir)
+        rows = run.measure_all(chosen, plan, cores, workdir, payload.check_rows())
+        behind_lb = None if args.smoke or args.no_deployed else measure_deployed(plan, cores, workdir, model)
         prof = None
         if plan.profile:
             run.log("profiling our API under load with py-spy")
@@ -82,12 +97,24 @@ def main(argv: list[str] | None = None) -> int:
     conds["Load average at end"] = machine.load_average()
     conds["Wall time"] = f"{time.monotonic() - started:.0f} s"
     size = image.measure(args.api_image)
-    checks = targets.evaluate({r.key: r for r in rows}, plan.connections, size.added_mb)
-    result = report.Run(stamp, args.smoke, plan, machine.describe(), conds, rows, checks, size, prof)
+    checks = targets.evaluate({r.key: r for r in rows}, plan.connections, size.added_mb, behind_lb)
+    result = report.Run(stamp, args.smoke, plan, machine.describe(), conds, rows, checks, size, prof, behind_lb)
     paths = report.write_all(result, args.out)
     print(paths["md"].read_text())
     run.log("wrote " + ", ".join(str(p) for p in paths.values()))
-    return 1 if any(r.error for r in rows) else 0
+    return 1 if any(r.error for r in rows) or isinstance(behind_lb, str) else 0
+
+
+def measure_deployed(plan: run.Plan, cores: Cores, workdir: Path, model: ModelRef) -> deployed.Deployed | str:
+    """The compose stack's lb in front of one replica; the reason as text when it could not be measured."""
+    body = workdir / "deployed-body.json"
+    body.write_bytes(variants.ours(model).body)
+    run.log("deployed path: waiting for /tmp/lab-docker.lock, then wrk straight to one api replica and via the lb")
+    try:
+        return deployed.measure(body, plan, cores, run.log)
+    except Exception as exc:  # noqa: BLE001 - reported in the results and in the exit code
+        run.log(f"deployed path: FAILED: {exc}")
+        return f"not measured: {(str(exc).splitlines() or [repr(exc)])[0][:300]}"
 
 
 if __name__ == "__main__":

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import chart
+from bench.deployed import Deployed, deployed_lines, write_deployed_csv
 from bench.image import ImageSize
 from bench.profile import Profile
 from bench.run import Measurement, Plan
 from bench.targets import Check
 
-CSV_FIELDS = ["variant", "label", "connections", "rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "requests",
-              "status_errors", "socket_errors", "rps_1conn", "p50_ms_1conn", "p90_ms_1conn", "p99_ms_1conn",
-              "rss_mb", "ready_s", "image_mb", "image_added_mb", "error"]
+CSV_FIELDS = ["variant", "label", "connections", "ours_over_this", "rps", "p50_ms", "p90_ms", "p99_ms", "max_ms",
+              "requests", "status_errors", "socket_errors", "rps_1conn", "p50_ms_1conn", "p90_ms_1conn", "p99_ms_1conn",
+              "rss_mb", "ready_s", "image_mb", "image_added_mb", "predictions_match", "notes", "error"]
 RSS_NOTE = ("RSS is summed over the server's process tree from /proc after both wrk runs (for `mlflow models "
             "serve` that includes the `mlflow` CLI process waiting on its uvicorn child, as a container would count "
             "it). Ready is process start to the first 200 on the readiness URL, polled every 50 ms.")
@@ -31,6 +32,19 @@ class Run:
     checks: list[Check]
     image: ImageSize
     profile: Profile | str | None
+    deployed: Deployed | str | None = None
+
+    def ours_over(self, row: Measurement) -> float | None:
+        """Our requests/s over this variant's (same core, same load, same run)."""
+        ours = next((r for r in self.rows if r.key == "ours" and r.loaded), None)
+        return ours.loaded.rps / row.loaded.rps if ours and row.loaded and row.loaded.rps else None
+
+    def match(self, row: Measurement) -> str:
+        """Did it predict our species for every check row? ("n/a" for the ceiling, which has no model)."""
+        ours = next((r for r in self.rows if r.key == "ours"), None)
+        if row.key == "ceiling" or row.predictions is None or ours is None or ours.predictions is None:
+            return "n/a"
+        return "yes" if row.predictions == ours.predictions else "NO"
 
 
 def _n(value: float | None, fmt: str = "{:.2f}") -> str:
@@ -46,6 +60,8 @@ def write_csv(run: Run, path: Path) -> None:
             ours = r.key == "ours"
             writer.writerow({
                 "variant": r.key, "label": r.label, "connections": run.plan.connections,
+                "ours_over_this": _n(run.ours_over(r), "{:.2f}") if r.loaded else "",
+                "predictions_match": run.match(r), "notes": r.notes,
                 "rps": lo and round(lo.rps, 1), "p50_ms": lo and round(lo.p50_ms, 3),
                 "p90_ms": lo and round(lo.p90_ms, 3), "p99_ms": lo and round(lo.p99_ms, 3),
                 "max_ms": lo and round(lo.max_ms, 3), "requests": lo and lo.requests,
@@ -60,19 +76,26 @@ def write_csv(run: Run, path: Path) -> None:
 
 def _results_table(run: Run) -> list[str]:
     c = run.plan.connections
-    lines = [f"| variant | req/s ({c} conn) | p50 ms | p90 ms | p99 ms | max ms | errors (>=400 / socket) "
-             "| req/s (1 conn) | p50 ms (1 conn) | p99 ms (1 conn) | RSS MB after load | ready s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [f"| variant | req/s ({c} conn) | ours / this | p50 ms | p90 ms | p99 ms | max ms "
+             "| errors (>=400 / socket) | req/s (1 conn) | p50 ms (1 conn) | p99 ms (1 conn) | RSS MB after load "
+             "| ready s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in run.rows:
         if r.loaded is None or r.single is None:
-            lines.append(f"| {r.label} | failed: {r.error} |" + " |" * 10)
+            lines.append(f"| {r.label} | failed: {r.error} |" + " |" * 11)
             continue
         lo, one = r.loaded, r.single
         errors = f"{lo.status_errors + one.status_errors} / {lo.socket_errors + one.socket_errors}"
-        lines.append(f"| {r.label} | {lo.rps:,.0f} | {lo.p50_ms:.2f} | {lo.p90_ms:.2f} | {lo.p99_ms:.2f} | "
+        lines.append(f"| {r.label} | {lo.rps:,.0f} | {_n(run.ours_over(r), '{:,.1f}x')} | {lo.p50_ms:.2f} | "
+                     f"{lo.p90_ms:.2f} | {lo.p99_ms:.2f} | "
                      f"{lo.max_ms:.1f} | {errors} | {one.rps:,.0f} | {one.p50_ms:.2f} | {one.p99_ms:.2f} | "
                      f"{_n(r.rss_mb, '{:.0f}')} | {_n(r.ready_s)} |")
     return lines
+
+
+def _setup_table(run: Run) -> list[str]:
+    lines = ["| variant | how it was run | predicts our species on every check row |", "|---|---|---|"]
+    return lines + [f"| {r.label} | {r.notes or '-'} | {run.match(r)} |" for r in run.rows]
 
 
 def _targets_table(run: Run) -> list[str]:
@@ -110,7 +133,9 @@ def write_markdown(run: Run, path: Path, csv_name: str, png_name: str) -> None:
     lines = [f"# Benchmark {run.stamp}: {kind}", ""]
     lines += [f"- **{k}**: {v}" for k, v in {**run.machine, **run.conditions}.items()]
     lines += ["", "## Results", "", *_results_table(run), "", f"Raw figures: `{csv_name}`; chart: `{png_name}`.",
-              "", f"![benchmark]({png_name})", "", "## Targets (ratios measured in this run)", "",
+              "", f"![benchmark]({png_name})", "", "## How each server ran", "", *_setup_table(run), "",
+              "## Deployed path: through the lb (nginx) and straight to the replica", "",
+              *deployed_lines(run.deployed, run.plan), "", "## Targets (ratios measured in this run)", "",
               *_targets_table(run), "", RSS_NOTE, "", "## Image size", "", _image_line(run.image), "",
               "## Locust cross-check", "", *_locust_section(run), "", "## Profile", "", *_profile_section(run), ""]
     path.write_text("\n".join(lines))
@@ -128,6 +153,9 @@ def write_all(run: Run, outdir: Path) -> dict[str, Path]:
     name = f"{run.stamp}-smoke" if run.smoke else run.stamp
     paths = {"md": outdir / f"{name}.md", "csv": outdir / f"{name}.csv", "png": outdir / f"{name}.png"}
     write_csv(run, paths["csv"])
+    if isinstance(run.deployed, Deployed):
+        paths["deployed"] = outdir / f"{name}-deployed.csv"
+        write_deployed_csv(run.deployed, run.plan.connections, paths["deployed"])
     chart.draw(run.rows, run.plan.connections, paths["png"], f"{name}: one core per server, wrk on another")
     write_markdown(run, paths["md"], paths["csv"].name, paths["png"].name)
     return paths
