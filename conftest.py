@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 import realservers
+from labtools import QUIET_ENV
 
 ROOT = Path(__file__).resolve().parent
 MODEL_NAME, MODEL_ALIAS = "penguins-classifier", "production"
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("DO_NOT_TRACK", "true")
+for _key, _value in QUIET_ENV.items():
+    os.environ.setdefault(_key, _value)
 
 
 @dataclass(frozen=True)

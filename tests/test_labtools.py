@@ -99,4 +99,4 @@ def test_locust_env_names_and_formats():
         "LOCUST_WAIT_MIN": "0.5", "LOCUST_SHAPE": "none"}
     env = compose_locust_env("run-1", 3, users=5)
     assert env["RUN_ID"] == "run-1" and env["LOCUST_WORKERS"] == env["LOCUST_EXPECT_WORKERS"] == "3"
-    assert env["LOCUST_UID"] == str(os.getuid()) and env["LOCUST_USERS"] == "5"
+    assert env["LOCUST_USERS"] == "5" and env["LOCUST_HEADLESS"] == "true"

@@ -14,6 +14,7 @@ from mlflow import MlflowClient
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 
+from labtools import QUIET_ENV
 from realservers import free_port
 from trainer.data import SPECIES, load_data
 from trainer.fingerprint import FINGERPRINT_TAG
@@ -24,7 +25,6 @@ from trainer.wait import MlflowUnavailableError
 pytestmark = pytest.mark.integration
 
 ML_TRAINING = Path(__file__).resolve().parents[1]
-QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 TRAINER_ENV = (
     "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MODEL_NAME", "MODEL_ALIAS", "TRAIN_FORCE",
     "MLFLOW_WAIT_TIMEOUT_S", "TRAIN_C", "TRAIN_MAX_ITER", "TRAIN_TEST_SIZE", "TRAIN_SEED",
@@ -34,7 +34,7 @@ TRAINER_ENV = (
 def run_trainer_process(**env: str) -> tuple[subprocess.CompletedProcess, float]:
     """`python -m trainer` as the image runs it, configured by environment only; returns (result, seconds)."""
     base = {key: value for key, value in os.environ.items() if key not in TRAINER_ENV}
-    full_env = {**base, **QUIET, "PYTHONPATH": str(ML_TRAINING), **env}
+    full_env = {**base, **QUIET_ENV, "PYTHONPATH": str(ML_TRAINING), **env}
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "trainer"], env=full_env, cwd=ML_TRAINING, capture_output=True, text=True, timeout=300
@@ -70,7 +70,7 @@ def train_in_process(mlflow_server, names):
         return run(settings)
 
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in QUIET.items():
+        for key, value in QUIET_ENV.items():
             patch.setenv(key, value)
         yield _run
 

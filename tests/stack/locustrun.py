@@ -10,6 +10,8 @@ from pathlib import Path
 
 from compose import ROOT, Compose
 
+from labtools import compose_locust_env
+
 LOCUST_FILE = "docker-compose-locust.yaml"
 EXPECTED_FILES = ("locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "report.html",
                   "summary.json")
@@ -20,10 +22,8 @@ class LocustRun:
                  workers: int = 2):
         self.compose, self.run_id = compose, run_id
         self.results_dir = ROOT / "results" / run_id
-        self.env = {
-            **compose.env, "RUN_ID": run_id, "LOCUST_HEADLESS": "true", "LOCUST_USERS": str(users),
-            "LOCUST_SPAWN_RATE": str(spawn_rate), "LOCUST_RUN_TIME": run_time, "LOCUST_WORKERS": str(workers),
-        }
+        self.env = {**compose.env, **compose_locust_env(run_id, workers, users=users, spawn_rate=spawn_rate,
+                                                        run_time=run_time)}
         self.proc: subprocess.Popen | None = None
         self.log = Path(f"/tmp/locust-{run_id}.log")
 

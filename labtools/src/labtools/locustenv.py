@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 
 def _text(value: float | int | str | bool) -> str:
     if isinstance(value, bool):
@@ -23,7 +21,7 @@ def locust_env(*, users: int | None = None, spawn_rate: float | None = None, run
 
 
 def compose_locust_env(run_id: str, workers: int, **options: float | int | str | bool | None) -> dict[str, str]:
-    """`locust_env(**options)` for docker-compose-locust.yaml: results under results/<run_id>/, `workers` worker
-    containers awaited by the master, the containers running as this user so they can write the results."""
+    """`locust_env(**options)` for docker-compose-locust.yaml: results under results/<run_id>/ and `workers`
+    worker containers, all awaited by the master before the run starts."""
     return {**locust_env(**options), "RUN_ID": run_id, "LOCUST_WORKERS": str(workers),
-            "LOCUST_EXPECT_WORKERS": str(workers), "LOCUST_UID": str(os.getuid()), "LOCUST_GID": str(os.getgid())}
+            "LOCUST_EXPECT_WORKERS": str(workers)}
