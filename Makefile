@@ -7,7 +7,7 @@ COMPOSE := docker compose
 LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 
 .PHONY: install lock test test-unit test-stack stack-file lint up down reset train scale limits loadtest loadtest-ui sweep bench \
-  bench-smoke
+  bench-smoke redline find
 
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock */requirements.txt labtools/pyproject.toml \
   tests/pyproject.toml locust/pyproject.toml
@@ -74,6 +74,12 @@ loadtest:  ## headless Locust run against the running stack into results/<RUN_ID
 
 sweep: install  ## the capacity experiment: GRID=capacity/grids/default.toml BACKEND=docker|native OUT=results/<ts> to resume
 	$(PY) -m capacity sweep $(or $(GRID),capacity/grids/default.toml) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT))
+
+redline: install  ## the knee of every configuration: GRID=capacity/grids/redline.toml REPEATS=3 BACKEND=docker|native OUT=
+	$(PY) -m capacity redline $(or $(GRID),capacity/grids/redline.toml) --repeats $(or $(REPEATS),1) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT))
+
+find: install  ## the cheapest deployment for USERS=N users by search (KNEES=results/<redline> PREDICT=1: from knees)
+	$(PY) -m capacity find --users $(or $(USERS),2000) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT)) $(if $(PREDICT),--predict --knees $(KNEES))
 
 bench: install  ## throughput/latency/memory of our API against the alternatives, into results/bench/
 	$(PY) -m bench

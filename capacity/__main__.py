@@ -3,6 +3,8 @@
     python -m capacity sweep capacity/grids/default.toml [--backend docker|native] [--out results/<ts>]
     python -m capacity report results/<ts>
     python -m capacity check capacity/grids/default.toml
+    python -m capacity redline capacity/grids/redline.toml      # the knee of every configuration
+    python -m capacity find --users 2000                          # the cheapest deployment for N users
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from capacity.cells import CellError, expand
 from capacity.grid import GridError, check_machine, load_grid
 from capacity.report import write_report
+from capacity.search_cli import add_commands, report, run
 from capacity.settings import Settings
 
 
@@ -33,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", type=Path)
     check = sub.add_parser("check", help="validate a grid and list its cells with the knobs each sets")
     check.add_argument("grid", type=Path)
+    add_commands(sub)
     return parser
 
 
@@ -83,11 +87,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             if not (args.run_dir / "run.json").is_file():
                 raise GridError(f"{args.run_dir}: not a capacity run folder (no run.json)")
+            if report(args.run_dir):
+                return 0
             records = write_report(args.run_dir)
             print(f"{args.run_dir}/summary.md: {len(records)} cell(s)")
             return 0
         if args.command == "check":
             return cmd_check(args)
+        if args.command in ("redline", "find"):
+            return run(args)
         return cmd_sweep(args, Settings())
     except (GridError, CellError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -36,6 +36,7 @@ class DockerBackend:
         self.settings = settings
         self.root = Path.cwd()
         self.results = (self.root / "results").resolve()  # mounted by docker-compose-locust.yaml as /results
+        self._stopped = False  # stop_load() ended the run early: the master's exit code is ours, not an error
 
     def _compose(self, *args: str, env: dict | None = None, timeout: float = 120, locust: bool = False):
         file = self.settings.locust_compose_file if locust else self.settings.compose_file
@@ -116,14 +117,21 @@ class DockerBackend:
         run_id = cell_dir.resolve().relative_to(self.results).as_posix()
         locust = {**env, **compose_locust_env(run_id, max(load.workers, 1)), **locust_env(load)}
         budget = load.run_seconds + 240  # workers joining, the last CSV writes, the summary
+        self._stopped = False
         try:
             result = self._compose("up", "--no-build", "--abort-on-container-exit", "--exit-code-from", "master",
                                    env=locust, timeout=budget, locust=True)
         except subprocess.TimeoutExpired:
             raise CellError(f"Locust did not finish within {budget:g} s; stopped") from None
         (cell_dir / "locust-compose.log").write_text(result.stdout + result.stderr)
-        if result.returncode not in (0, 1):  # 1 = some requests failed: judged from the CSV files
+        if result.returncode not in (0, 1) and not self._stopped:  # 1 = some requests failed: see the CSV files
             raise CellError(f"Locust exited with code {result.returncode}; see locust-compose.log")
+
+    def stop_load(self) -> None:
+        """End the running Locust now (SIGTERM to the master: it stops the users and writes its files), e.g. once
+        a ramp step has clearly failed; the workers follow through --abort-on-container-exit."""
+        self._stopped = True
+        self._compose("stop", "--timeout", "60", "master", timeout=120, locust=True)
 
     def _events(self, ids: dict[str, str], baseline: dict[str, int], since: float, error: str | None) -> CellEvents:
         now = self._restart_counts(ids)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -41,6 +42,8 @@ class NativeBackend:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.cores = sorted(os.sched_getaffinity(0))
+        self._locust: Managed | None = None
+        self._stopped = False  # stop_load() ended the run early: Locust's exit code is ours, not an error
 
     def prepare(self, grid: Grid, out: Path) -> list[str]:
         """Check the tools; return the notes the report must carry."""
@@ -68,7 +71,8 @@ class NativeBackend:
             self._wait_ready(procs)
             if grid.load.warmup:
                 time.sleep(grid.load.warmup)
-            locust = self._start_locust(grid, cell_dir, urls)
+            locust = self._locust = self._start_locust(grid, cell_dir, urls)
+            self._stopped = False
             procs.append(locust)
             watcher.add(Watched("generator", "locust", locust.proc))
             self._wait_locust(locust.proc, grid.load.run_seconds)
@@ -123,8 +127,15 @@ class NativeBackend:
         except subprocess.TimeoutExpired:
             stop_group(locust)
             raise CellError(f"Locust did not finish within {run_seconds + 90:g} s; stopped") from None
-        if code not in (0, 1):
+        if code not in (0, 1) and not self._stopped:
             raise CellError(f"Locust exited with code {code}; see locust.log")
+
+    def stop_load(self) -> None:
+        """End the running Locust now (SIGTERM: it stops its users and writes its files), e.g. once a ramp
+        step has clearly failed."""
+        if self._locust is not None and self._locust.proc.poll() is None:
+            self._stopped = True
+            os.killpg(self._locust.proc.pid, signal.SIGTERM)
 
     def close(self) -> None:
         """Nothing keeps running between cells."""

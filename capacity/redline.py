@@ -49,6 +49,7 @@ class Knee:
 
 def step_users_for(total_cpus: float, default: int = 500, floor: int = 50) -> int:
     """+500 users per step from 0.5 CPU up, proportionally fewer below (0.1 CPU: +100), in multiples of 50."""
+    floor = min(floor, default)
     scaled = int(round(default * min(total_cpus / 0.5, 1.0) / floor)) * floor
     return max(floor, min(default, scaled))
 

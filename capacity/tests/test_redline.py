@@ -62,6 +62,7 @@ def test_knee_kinds():
 @pytest.mark.parametrize(("cpus", "step"), [(0.05, 50), (0.1, 100), (0.25, 250), (0.5, 500), (2.0, 500)])
 def test_step_size_follows_the_cpu(cpus, step):
     assert step_users_for(cpus) == step
+    assert step_users_for(cpus, default=10) == 10  # a grid's own small step is kept
 
 
 def test_a_step_that_clearly_failed_is_cut_short():

@@ -1,0 +1,42 @@
+"""run.json of a `redline` or `find` run: what was asked, on which backend and machine, with which code.
+
+A resumed run must have been made with the same kind, load, SLO, lb and backend; anything else is a new run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from capacity.grid import Grid, GridError
+from capacity.provenance import code_version
+
+RUN_JSON = "run.json"
+
+
+def read_run(out: Path) -> dict:
+    return json.loads((out / RUN_JSON).read_text())
+
+
+def open_search_run(out: Path, kind: str, grid: Grid, backend: str, notes: list[str], params: dict) -> dict:
+    """Create run.json, or check that the existing one asked the same question."""
+    path = out / RUN_JSON
+    current = grid.model_dump(mode="json")
+    if path.exists():
+        run = read_run(out)
+        if run.get("kind") != kind or run["backend"] != backend or run.get("params") != params:
+            raise GridError(f"{out}: made by another command, backend or options; start a new --out")
+        for key in ("load", "slo", "lb"):
+            if run["grid"][key] != current[key]:
+                raise GridError(f"{out}: made with a different `{key}` table; start a new --out")
+        run["notes"] = notes
+    else:
+        run = {"kind": kind, "grid": current, "backend": backend, "params": params, "notes": notes,
+               "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "code": code_version()}}
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(run, indent=2) + "\n")
+    return run

@@ -1,0 +1,183 @@
+"""The `redline` and `find` commands of `python -m capacity` (argparse), and `report` for their run folders.
+
+    python -m capacity redline capacity/grids/redline.toml [--repeats 3] [--step 500] [--backend docker|native]
+    python -m capacity find --users 2000 [--grid capacity/grids/find.toml] [--replicas 1,2] [--cpus 0.05,0.1,...]
+    python -m capacity find --users 10000 --predict --knees results/<redline run>
+    python -m capacity find --users 10000 --replicas 2 --cpus 0.5 --memory 192M --workers 6 --confirms <prediction>
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from capacity.grid import GridError, check_machine, load_grid
+from capacity.settings import Settings
+
+FIND_GRID = Path("capacity/grids/find.toml")
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
+    return values
+
+
+def _ints(text: str) -> list[int]:
+    values = _floats(text)
+    if any(v != int(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected whole numbers, got {text!r}")
+    return [int(v) for v in values]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=("docker", "native"), default="docker")
+    p.add_argument("--out", type=Path, help="run folder; an existing one is resumed")
+    p.add_argument("--tracking-uri", help="native backend: the MLflow registry the API processes load from")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+
+
+def add_commands(sub) -> None:
+    red = sub.add_parser("redline", help="ramp every configuration of a grid to its knee (last valid step in SLO)")
+    red.add_argument("grid", type=Path, help="grid file (TOML): configurations, load (users = max), SLO")
+    red.add_argument("--repeats", type=int, default=1, help="ramps per configuration (3 for a spread)")
+    red.add_argument("--step", type=int, help="users per step (default: +load.step_users from 0.5 CPU up, "
+                                              "proportionally fewer below, at least 50)")
+    red.add_argument("--target-users", type=int, default=10_000, help="N of the headroom chart (N / knee)")
+    _common(red)
+    find = sub.add_parser("find", help="the cheapest deployment that holds N users: search, or predict from knees")
+    find.add_argument("--users", type=int, required=True)
+    find.add_argument("--grid", type=Path, default=FIND_GRID, help="load, SLO and lb (and default ladders)")
+    find.add_argument("--replicas", type=_ints, help="replica counts to search, e.g. 1,2 (default: the grid's)")
+    find.add_argument("--cpus", type=_floats, help="the CPU-per-replica ladder, e.g. 0.05,0.1,0.25 (default: grid's)")
+    find.add_argument("--memory", help="a fixed memory limit per replica (default: sized from a probe cell)")
+    find.add_argument("--margin", type=float, default=0.25, help="memory margin over the peak RSS (0.25 = +25%%)")
+    find.add_argument("--repeats", type=int, default=3, help="measurements of each boundary cell")
+    find.add_argument("--duration", type=float, help="seconds of load per cell (default: the grid's)")
+    find.add_argument("--workers", type=int, help="Locust workers (docker backend; default: the grid's)")
+    find.add_argument("--predict", action="store_true", help="measure nothing: predict from --knees")
+    find.add_argument("--knees", type=Path, help="a redline run folder whose knees the prediction fits")
+    find.add_argument("--confirms", type=Path, help="the prediction folder this run checks (marks it CONFIRMED)")
+    _common(find)
+
+
+def _backend(name: str, settings: Settings):
+    if name == "native":
+        from capacity.native_backend import NativeBackend
+
+        return NativeBackend(settings)
+    from capacity.docker_backend import DockerBackend
+
+    return DockerBackend(settings)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if args.tracking_uri:
+        settings = settings.model_copy(update={"mlflow_tracking_uri": args.tracking_uri})
+    return settings
+
+
+def _out(args: argparse.Namespace, settings: Settings, kind: str) -> Path:
+    return args.out or settings.results_dir / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{kind}"
+
+
+def cmd_redline(args: argparse.Namespace) -> int:
+    from capacity.redline_run import redline
+
+    grid = load_grid(args.grid)
+    check_machine(grid, os.cpu_count() or 1)
+    if args.repeats < 1 or (args.step is not None and args.step < 1):
+        raise GridError("--repeats and --step must be >= 1")
+    settings = _settings(args)
+    out = _out(args, settings, "redline")
+    params = {"repeats": args.repeats, "step": args.step, "target_users": args.target_users}
+    redline(grid, _backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
+    print(f"{out}/summary.md")
+    print((out / "summary.md").read_text().splitlines()[0])
+    return 0
+
+
+def _predict(args: argparse.Namespace, out: Path, replicas: list[int]) -> dict:
+    from capacity.knees import prediction
+    from capacity.runs import open_search_run
+    from capacity.search_report import write_find_report
+
+    if not args.knees or not (args.knees / "run.json").is_file():
+        raise GridError("--predict needs --knees <a redline run folder>")
+    data = prediction(args.knees, args.users, replicas, args.margin)
+    open_search_run(out, "find", load_grid(args.grid), "prediction", [], {"users": args.users, "predict": True,
+                                                                           "knees": str(args.knees)})
+    (out / "find.json").write_text(json.dumps(data, indent=2) + "\n")
+    write_find_report(out)
+    return data
+
+
+def _mark_confirmed(prediction_dir: Path, data: dict, out: Path) -> None:
+    from capacity.search_report import write_find_report
+
+    path = prediction_dir / "find.json"
+    predicted = json.loads(path.read_text())
+    if data["status"] == "CONFIRMED" and data["answer"] and predicted.get("answer") and all(
+            data["answer"][k] == predicted["answer"][k] for k in ("replicas", "cpus", "memory")):
+        predicted["confirmed_by"] = str(out)
+        path.write_text(json.dumps(predicted, indent=2) + "\n")
+        write_find_report(prediction_dir)
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    from capacity.find_run import find
+
+    grid = load_grid(args.grid)
+    if args.workers is not None:
+        grid = grid.model_copy(update={"load": grid.load.model_copy(update={"workers": args.workers})})
+    replicas, ladder = args.replicas or list(grid.grid.replicas), args.cpus or list(grid.grid.cpus)
+    if args.users < 1 or args.repeats < 1:
+        raise GridError("--users and --repeats must be >= 1")
+    settings = _settings(args)
+    out = _out(args, settings, "find")
+    if args.predict:
+        data = _predict(args, out, replicas)
+    else:
+        check_machine(grid.model_copy(update={"grid": grid.grid.model_copy(update={"cpus": ladder})}),
+                      os.cpu_count() or 1)
+        params = {"users": args.users, "duration": args.duration or grid.load.duration, "ladder": ladder,
+                  "replicas": replicas, "repeats": args.repeats, "margin": args.margin, "memory": args.memory}
+        data = find(grid, _backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
+        if args.confirms:
+            _mark_confirmed(args.confirms, data, out)
+    print(f"{out}/summary.md")
+    print((out / "summary.md").read_text().splitlines()[0])
+    return 0 if data["status"] in ("CONFIRMED", "PREDICTED") else 1
+
+
+def report(run_dir: Path) -> bool:
+    """Rebuild a redline or find run's report; False if `run_dir` is a sweep."""
+    kind = json.loads((run_dir / "run.json").read_text()).get("kind")
+    if kind == "redline":
+        from capacity.search_report import write_redline_report
+
+        print(f"{run_dir}/summary.md: {len(write_redline_report(run_dir))} configuration(s)")
+        return True
+    if kind == "find":
+        from capacity.search_report import write_find_report
+
+        print(f"{run_dir}/summary.md: {write_find_report(run_dir)['status']}")
+        return True
+    return False
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return cmd_redline(args) if args.command == "redline" else cmd_find(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was measured is kept; rerun with the same --out to resume", file=sys.stderr)
+        return 130
