@@ -15,6 +15,7 @@ import pytest
 from labtools import (
     CsvAppender,
     TreeMeter,
+    answers,
     compose_locust_env,
     free_port,
     locust_env,
@@ -38,6 +39,7 @@ def server():
 
 def test_wait_http_returns_on_an_answer_and_times_out_on_a_wrong_status(server):
     wait_http(f"{server}/", timeout=5, times=2, interval=0.01)
+    assert answers(f"{server}/") and not answers(f"{server}/missing")
     wait_http(f"{server}/missing", timeout=5, ok=(404,))
     with pytest.raises(TimeoutError, match="HTTP 404"):
         wait_http(f"{server}/missing", timeout=0.3, interval=0.05)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from .process import Managed, free_port, spawn
+from labtools import Managed, free_port, spawn
 
 USER, PASSWORD, DB = "mlflow", "mlflow-test", "mlflow"
 UNPRIVILEGED = "nobody"

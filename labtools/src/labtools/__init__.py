@@ -2,7 +2,7 @@
 endpoint, appending CSV rows, and the environment of a Locust run."""
 
 from labtools.csvfile import CsvAppender
-from labtools.http import wait_http
+from labtools.http import answers, wait_http
 from labtools.locustenv import compose_locust_env, locust_env
 from labtools.processes import QUIET_ENV, Managed, free_port, spawn, start_server, stop_group
 from labtools.proctree import TreeMeter, tree_pids, tree_rss_bytes
@@ -12,6 +12,7 @@ __all__ = [
     "CsvAppender",
     "Managed",
     "TreeMeter",
+    "answers",
     "compose_locust_env",
     "free_port",
     "locust_env",

@@ -18,6 +18,11 @@ def _status(url: str, timeout: float) -> tuple[int | None, str]:
         return None, str(exc)
 
 
+def answers(url: str, ok=(200,), timeout: float = 2.0) -> bool:
+    """One probe: does `url` answer now with a status in `ok`?"""
+    return _status(url, timeout)[0] in ok
+
+
 def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None, ok=(200,),
               interval: float = 0.2, times: int = 1, request_timeout: float = 2.0) -> None:
     """Poll `url` until it answers with a status in `ok` `times` times in a row.
