@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from typing import Any
 
@@ -18,6 +19,7 @@ UNSET = msgspec.UNSET
 ISLAND_INDEX = {name: i for i, name in enumerate(ISLANDS)}
 SEX_INDEX = {name: i for i, name in enumerate(SEXES)}
 LEGACY_FIELDS = LEGACY_ISLAND_FIELDS + LEGACY_SEX_FIELDS
+LEGACY_GETTER, ALL_UNSET = operator.attrgetter(*LEGACY_FIELDS), (UNSET,) * len(LEGACY_FIELDS)
 ROW_DECODER = msgspec.json.Decoder(Row)
 BATCH_DECODER = msgspec.json.Decoder(BatchRequest)
 SINGLE_ROW_MAX_BYTES = 16_384  # a row is ~250 bytes; anything near this is not a penguin
@@ -37,6 +39,9 @@ def decode(decoder: msgspec.json.Decoder, body: bytes) -> Any:
 
 def categorical(row: Row, loc: list) -> tuple[int, int, bool]:
     """(island index, sex index, is_legacy) for either form; 422 naming the fields otherwise."""
+    island, sex = row.island, row.sex
+    if island is not UNSET and sex is not UNSET and LEGACY_GETTER(row) == ALL_UNSET:  # the natural form, as-is
+        return ISLAND_INDEX[island], SEX_INDEX[sex], False
     natural = [name for name in ("island", "sex") if getattr(row, name) is not UNSET]
     legacy = [name for name in LEGACY_FIELDS if getattr(row, name) is not UNSET]
     if natural and legacy:
@@ -71,7 +76,7 @@ def numeric(row: Row) -> tuple[float, float, float, float, float]:
 
 
 def _answer(proba: list[float], legacy: bool) -> dict[str, Any]:
-    best = max(range(3), key=proba.__getitem__)
+    best = proba.index(max(proba))  # the first of equals, as argmax
     out = {"species": SPECIES[best], "species_id": best + 1,
            "probabilities": {"Adelie": proba[0], "Chinstrap": proba[1], "Gentoo": proba[2]}}
     if legacy:
