@@ -146,6 +146,18 @@ class DockerBackend:
         return CellEvents(oom_killed=len(ooms), restarts=restarts, error=error,
                           notes=[f"OOM kill: {name}" for name in ooms])
 
+    def stack_running(self) -> bool:
+        return "mlflow" in self._compose("ps", "--status", "running", "--services").stdout.split()
+
+    def stack_up(self) -> None:
+        """Start the core stack (`make up` without --build): a shared engine's stack may be down between turns."""
+        result = self._compose("up", "-d", "--wait", timeout=900)
+        if result.returncode != 0:
+            raise CellError(f"docker backend: the core stack did not start: {_tail(result.stderr, 3)}")
+
+    def stack_down(self) -> None:
+        self._compose("down", timeout=300)
+
     def close(self) -> None:
         """Leave the default stack running: Locust down, api + lb recreated with the default knobs."""
         self._compose("down", "--timeout", "30", timeout=120, locust=True)

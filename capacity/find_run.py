@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from capacity.cells import Cell
+from capacity.engine import turn
 from capacity.grid import Grid
 from capacity.records import CellRecord
 from capacity.redline import FAIL, judge_ramp
@@ -55,6 +56,7 @@ class Finder:
         self.grid, self.backend, self.out, self.settings, self.memory, self.bar = \
             grid, backend, out, settings, memory, bar
         self.counts: dict[str, int] = {}
+        self.lock: Path | None = None
         self.log: list[dict] = []
 
     def cell(self, replicas: int, cpus: float, memory: str | None = None) -> Cell:
@@ -62,7 +64,11 @@ class Finder:
 
     def run(self, cell: Cell, name: str) -> tuple[str, list[str], CellRecord]:
         cell_dir = self.out / name
-        record = CellRecord.read(cell_dir) if finished(cell_dir) else run_cell(cell, self.grid, self.backend, cell_dir)
+        if finished(cell_dir):
+            record = CellRecord.read(cell_dir)
+        else:
+            with turn(self.lock, self.backend):
+                record = run_cell(cell, self.grid, self.backend, cell_dir)
         status, reasons, step = judge_cell(cell_dir, record, self.grid)
         self.log.append({"folder": name, "cell": cell.as_dict(), "status": status, "reasons": reasons, "step": step,
                          "api_mem_peak_mb": record.metrics.api_mem_peak_mb})
@@ -83,7 +89,9 @@ class Finder:
     def probe(self, replicas: int, cpus: float, memory: str, margin: float) -> tuple[str, str, list[str]]:
         """The memory limit for the search from the probe's peaks; the probe's status and reasons."""
         cell = self.cell(replicas, cpus, memory)
-        start = measure_startup(self.backend.name, cell, self.grid.lb, self.settings, self.out / "startup" / cell.slug)
+        with turn(self.lock, self.backend):
+            start = measure_startup(self.backend.name, cell, self.grid.lb, self.settings,
+                                    self.out / "startup" / cell.slug)
         status, reasons, record = self.run(cell, f"probe-{cell.slug}")
         peaks = [record.metrics.api_mem_peak_mb, start.peak_mem_mb]
         return status, memory_limit(peaks, margin) if any(peaks) else memory, reasons
@@ -103,14 +111,18 @@ def _result(search: Search | None, probe: tuple, finder: Finder, params: dict) -
 
 
 def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: dict, progress: bool = True) -> dict:
-    """params: users, duration, ladder, replicas, repeats, margin, memory (fixed: no probe), confirms."""
+    """params: users, duration, ladder, replicas, repeats, margin, memory (fixed: no probe), lock (a file to flock
+    per cell on a shared Docker engine: capacity.engine)."""
     from capacity.search_report import write_find_report
 
     g = fixed_grid(grid, params["users"], params["duration"])
-    notes = backend.prepare(g, out)
+    lock = Path(params["lock"]) if params.get("lock") else None
+    with turn(lock, backend):
+        notes = backend.prepare(g, out)
     open_search_run(out, "find", g, backend.name, notes, params)
     bar = tqdm(unit="cell", disable=not progress, dynamic_ncols=True)
     finder = Finder(g, backend, out, settings, params.get("memory") or grid.grid.memory[0], bar)
+    finder.lock = lock
     probe: tuple = ("skipped", finder.memory, ["memory given"])
     data = {"users": params["users"], "status": "INTERRUPTED", "memory": finder.memory, "log": finder.log,
             "cells": 0, "answer": None, "boundaries": [], "probe": None, "grid_cells": None}
@@ -125,7 +137,8 @@ def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: di
         bar.close()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            backend.close()
+            if lock is None:  # with a lock every turn already restored the stack
+                backend.close()
             data["cells"] = len(finder.log)
             (out / FIND_JSON).write_text(json.dumps(data, indent=2) + "\n")
             write_find_report(out)

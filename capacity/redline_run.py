@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from capacity.cells import Cell, expand
+from capacity.engine import turn
 from capacity.grid import Grid
 from capacity.records import CellRecord
 from capacity.redline import PASS, Knee, clearly_failed, judge_ramp, knee_of, settle_for, step_users_for
@@ -111,12 +112,15 @@ def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> Knee:
 
 
 def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params: dict, progress: bool = True) -> Path:
-    """params: repeats (ramps per configuration), step (users per step; None = by CPU), target_users."""
+    """params: repeats (ramps per configuration), step (users per step; None = by CPU), target_users, lock (a
+    file to flock per ramp on a shared Docker engine: capacity.engine)."""
     from capacity.search_report import write_redline_report
 
-    repeats = params["repeats"]
+    repeats, lock = params["repeats"], params.get("lock")
+    lock = Path(lock) if lock else None
     configs = configurations(grid, params.get("step"))
-    notes = backend.prepare(grid, out)
+    with turn(lock, backend):
+        notes = backend.prepare(grid, out)
     open_search_run(out, "redline", grid, backend.name, notes, params)
     jobs = [(cell, g, k) for cell, g in configs for k in range(1, repeats + 1)]
     todo = [j for j in jobs if not finished(out / f"{j[0].slug}-r{j[2]}")]
@@ -124,16 +128,18 @@ def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params:
     try:
         for cell, g, k in todo:
             bar.set_postfix_str(f"{cell.slug} r{k}")
-            started = measure_startup(backend.name, cell, grid.lb, settings, out / "startup" / cell.slug)
-            bar.write(f"{cell.slug}: ready in {started.ready_s} s, {started.peak_mem_mb} MiB while loading")
-            knee = _measure(cell, g, backend, out / f"{cell.slug}-r{k}")
+            with turn(lock, backend):
+                started = measure_startup(backend.name, cell, grid.lb, settings, out / "startup" / cell.slug)
+                bar.write(f"{cell.slug}: ready in {started.ready_s} s, {started.peak_mem_mb} MiB while loading")
+                knee = _measure(cell, g, backend, out / f"{cell.slug}-r{k}")
             bar.write(f"{cell.slug} r{k}: {knee.kind} {knee.users:,} users ({knee.ended_by})")
             bar.update()
     finally:
         bar.close()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            backend.close()
+            if lock is None:  # with a lock every turn already restored the stack
+                backend.close()
             write_redline_report(out)
         finally:
             signal.signal(signal.SIGINT, previous)

@@ -27,7 +27,9 @@ def open_search_run(out: Path, kind: str, grid: Grid, backend: str, notes: list[
     current = grid.model_dump(mode="json")
     if path.exists():
         run = read_run(out)
-        if run.get("kind") != kind or run["backend"] != backend or run.get("params") != params:
+        same = {k: v for k, v in params.items() if k != "lock"} == {k: v for k, v in run.get("params", {}).items()
+                                                                     if k != "lock"}
+        if run.get("kind") != kind or run["backend"] != backend or not same:
             raise GridError(f"{out}: made by another command, backend or options; start a new --out")
         for key in ("load", "slo", "lb"):
             if run["grid"][key] != current[key]:

@@ -43,6 +43,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="run folder; an existing one is resumed")
     p.add_argument("--tracking-uri", help="native backend: the MLflow registry the API processes load from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    p.add_argument("--lock", type=Path, help="docker: flock this file per measurement (a shared engine, e.g. "
+                                             "/tmp/lab-docker.lock); the stack is left as each turn found it")
 
 
 def add_commands(sub) -> None:
@@ -99,7 +101,8 @@ def cmd_redline(args: argparse.Namespace) -> int:
         raise GridError("--repeats and --step must be >= 1")
     settings = _settings(args)
     out = _out(args, settings, "redline")
-    params = {"repeats": args.repeats, "step": args.step, "target_users": args.target_users}
+    params = {"repeats": args.repeats, "step": args.step, "target_users": args.target_users,
+              "lock": str(args.lock) if args.lock else None}
     redline(grid, _backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
     print(f"{out}/summary.md")
     print((out / "summary.md").read_text().splitlines()[0])
@@ -150,7 +153,8 @@ def cmd_find(args: argparse.Namespace) -> int:
         check_machine(grid.model_copy(update={"grid": grid.grid.model_copy(update={"cpus": ladder})}),
                       os.cpu_count() or 1)
         params = {"users": args.users, "duration": args.duration or grid.load.duration, "ladder": ladder,
-                  "replicas": replicas, "repeats": args.repeats, "margin": args.margin, "memory": args.memory}
+                  "replicas": replicas, "repeats": args.repeats, "margin": args.margin, "memory": args.memory,
+                  "lock": str(args.lock) if args.lock else None}
         data = find(grid, _backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
         if args.confirms:
             _mark_confirmed(args.confirms, data, out)

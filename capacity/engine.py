@@ -1,0 +1,35 @@
+"""Taking turns on a Docker engine shared with other users: `--lock PATH` holds an flock per measurement.
+
+While the lock is held the stack is ours: it is started if it was down, each measurement runs, the default
+api + lb are restored (backend.close()), and the stack is taken down again if it was down when our turn began.
+Between two measurements the lock is free, so other users' stack tests interleave with a long campaign.
+Without a lock (or with the native backend) a turn is just the measurement.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def turn(lock: Path | None, backend) -> Iterator[None]:
+    if lock is None or not hasattr(backend, "stack_running"):
+        yield
+        return
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        was_up = backend.stack_running()
+        try:
+            if not was_up:
+                backend.stack_up()
+            yield
+        finally:
+            try:
+                backend.close()
+                if not was_up:
+                    backend.stack_down()
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
