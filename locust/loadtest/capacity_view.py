@@ -1,6 +1,6 @@
 """The Capacity tab's rows: typed state in, one dict of short strings per row out (pure, no Locust).
 
-Columns: section, name, cpu, pressure (run-queue wait or CPU throttling), memory, traffic (users, in flight,
+Columns: section, item (a name), cpu, pressure (run-queue wait or CPU throttling), memory, traffic (users, in flight,
 req/s) and detail. The JSON beside the rows (`capacity` on /stats/requests) carries the same numbers unformatted.
 """
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from loadtest.scrape import ReplicaView
 from loadtest.validity import Load, Verdict
 
-COLUMNS = (("section", "Section"), ("name", "Name"), ("cpu", "CPU"), ("pressure", "Waiting / throttled"),
+# No "name" key: Locust's table sorts by "name" when it has one; without it the rows keep this order.
+COLUMNS = (("section", "Section"), ("item", "Name"), ("cpu", "CPU"), ("pressure", "Waiting / throttled"),
            ("memory", "Memory"), ("traffic", "Users / in flight / req/s"), ("detail", "Detail"))
 UNKNOWN = "?"
 
@@ -51,14 +52,19 @@ def _cores(value: float | None) -> str:
 
 def row(section: str, name: str, cpu: str = "", pressure: str = "", memory: str = "", traffic: str = "",
         detail: str = "") -> dict[str, str]:
-    return {"section": section, "name": name, "cpu": cpu, "pressure": pressure, "memory": memory,
+    return {"section": section, "item": name, "cpu": cpu, "pressure": pressure, "memory": memory,
             "traffic": traffic, "detail": detail}
 
 
 def verdict_row(verdict: Verdict, load: Load) -> dict[str, str]:
     if load.users == 0:
         return row("Verdict", "IDLE", detail="no users running: start a test")
-    detail = "; ".join(verdict.reasons) or "offered and delivered load agree; the generator keeps up"
+    if verdict.reasons:
+        detail = "; ".join(verdict.reasons)
+    elif not load.steady:
+        detail = "nothing wrong seen yet"
+    else:
+        detail = "offered and delivered load agree; the generator keeps up"
     if verdict.notes:
         detail += " (" + "; ".join(verdict.notes) + ")"
     return row("Verdict", verdict.label, detail=detail)

@@ -71,7 +71,7 @@ def test_stub_status_and_lb_row():
 def test_verdict_and_load_rows():
     load = Load(users=10_000, think_time_s=1.75, response_time_s=0.0, delivered_rps=1_400.0)
     verdict = judge(load, [], [])
-    assert cv.verdict_row(verdict, load)["name"] == "INVALID"
+    assert cv.verdict_row(verdict, load)["item"] == "INVALID"
     assert cv.load_row(verdict, load)["traffic"] == "5,714 vs 1,400 req/s (24%)"
     idle = Load(0, 1.75, None, 0.0)
-    assert cv.verdict_row(judge(idle), idle)["name"] == "IDLE"
+    assert cv.verdict_row(judge(idle), idle)["item"] == "IDLE"
