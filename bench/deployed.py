@@ -25,11 +25,11 @@ import psutil
 
 from bench import load
 from bench.load import LoadResult
-from bench.procs import Cores
+from bench.procs import Cores, tree_cpu_seconds
 from bench.variants import ROOT
 
 LOCK = Path("/tmp/lab-docker.lock")
-LOCK_WAIT_S = 600
+LOCK_WAIT_S = 1800  # other helpers' stack tests hold it for minutes at a time
 UP_TIMEOUT_S = 600
 
 
@@ -56,8 +56,13 @@ class Deployed:
         return self.via_lb_single.p50_ms - self.direct_single.p50_ms
 
 
+class LockBusy(Exception):
+    pass
+
+
 @contextmanager
 def docker_lock(wait_s: float = LOCK_WAIT_S):
+    """Exclusive /tmp/lab-docker.lock, polled every 2 s for at most `wait_s` (0: one try); LockBusy otherwise."""
     with open(LOCK, "a") as f:
         deadline = time.monotonic() + wait_s
         while True:
@@ -65,8 +70,8 @@ def docker_lock(wait_s: float = LOCK_WAIT_S):
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{LOCK} still held by someone else after {wait_s:.0f} s") from None
+                if time.monotonic() >= deadline:
+                    raise LockBusy(f"{LOCK} still held by someone else after {wait_s:.0f} s") from None
                 time.sleep(2)
         try:
             yield
@@ -91,31 +96,21 @@ def _address(container: dict) -> str:
     return next(iter(container["NetworkSettings"]["Networks"].values()))["IPAddress"]
 
 
-def _cpu_seconds(pid: int) -> float:
-    root = psutil.Process(pid)
-    total = 0.0
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
 @contextmanager
 def _pinned(pins: dict[str, int | None]):
-    """cpusets of running containers (id -> core) for the duration; put back to what they were after."""
-    before = {cid: json.loads(_run("docker", "inspect", cid))[0]["HostConfig"]["CpusetCpus"] for cid in pins}
+    """Each running container (id -> core) on one core with a limit of one CPU for the duration (whatever a
+    capacity cell left them with); their cpuset and CPU limit put back afterwards."""
+    before = {cid: json.loads(_run("docker", "inspect", cid))[0]["HostConfig"] for cid in pins}
     try:
         for cid, core in pins.items():
-            if core is not None:
-                _run("docker", "update", "--cpuset-cpus", str(core), cid)
+            cpuset = [] if core is None else ["--cpuset-cpus", str(core)]
+            _run("docker", "update", "--cpus", "1", *cpuset, cid)
         yield
     finally:
-        for cid, cpus in before.items():
-            allowed = cpus or ",".join(str(c) for c in sorted(psutil.Process().cpu_affinity()))
-            _run("docker", "update", "--cpuset-cpus", allowed, cid)
+        every = ",".join(str(c) for c in sorted(psutil.Process().cpu_affinity()))
+        for cid, host in before.items():
+            _run("docker", "update", "--cpus", f"{host['NanoCpus'] / 1e9:g}",
+                 "--cpuset-cpus", host["CpusetCpus"] or every, cid)
 
 
 @contextmanager
@@ -137,21 +132,22 @@ def _stack(log):
         _run("docker", "compose", "down", timeout=300)
 
 
-def measure(body: Path, plan, cores: Cores, log) -> Deployed:
-    with docker_lock(), _stack(log):
+def measure(body: Path, plan, cores: Cores, log, lock_wait_s: float = LOCK_WAIT_S) -> Deployed:
+    """LockBusy when the docker lock stays held for `lock_wait_s`."""
+    with docker_lock(lock_wait_s), _stack(log):
         [api], [lb] = _containers("api"), _containers("lb")
         direct_url = f"http://{_address(api)}:8000/predict"
         lb_url = f"http://{_address(lb)}:80/predict"
-        placement = (f"api replica `--cpuset-cpus {cores.server}` (API_CPUS {api['HostConfig']['NanoCpus'] / 1e9:g}), "
-                     f"nginx `--cpuset-cpus {cores.load}` with wrk")
+        placement = (f"api replica `docker update --cpus 1 --cpuset-cpus {cores.server}`, nginx "
+                     f"`--cpus 1 --cpuset-cpus {cores.load}` (the core wrk is pinned to)")
         with _pinned({api["Id"]: cores.server, lb["Id"]: cores.load}):
             load.wrk(direct_url, body, plan.connections, plan.warmup, cores.load)
             direct = load.wrk(direct_url, body, plan.connections, plan.duration, cores.load)
             direct_single = load.wrk(direct_url, body, 1, plan.duration, cores.load)
             load.wrk(lb_url, body, plan.connections, plan.warmup, cores.load)
-            before = _cpu_seconds(lb["State"]["Pid"])
+            before = tree_cpu_seconds(lb["State"]["Pid"])
             via_lb = load.wrk(lb_url, body, plan.connections, plan.duration, cores.load)
-            lb_cpu = _cpu_seconds(lb["State"]["Pid"]) - before
+            lb_cpu = tree_cpu_seconds(lb["State"]["Pid"]) - before
             via_lb_single = load.wrk(lb_url, body, 1, plan.duration, cores.load)
     return Deployed(direct, via_lb, direct_single, via_lb_single, lb_cpu, placement)
 

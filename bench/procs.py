@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from bench.variants import Variant
 from labtools import Managed, free_port, start_server, tree_rss_bytes
 
@@ -51,3 +53,20 @@ def start(variant: Variant, core: int | None, logdir: Path, timeout: float = 180
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of `pid` and all its descendants (what a container's limit counts)."""
     return tree_rss_bytes(pid) / 2**20
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by `pid` and its descendants alive now."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total

@@ -15,7 +15,11 @@ from bench.targets import Check
 
 CSV_FIELDS = ["variant", "label", "connections", "ours_over_this", "rps", "p50_ms", "p90_ms", "p99_ms", "max_ms",
               "requests", "status_errors", "socket_errors", "rps_1conn", "p50_ms_1conn", "p90_ms_1conn", "p99_ms_1conn",
-              "rss_mb", "ready_s", "image_mb", "image_added_mb", "predictions_match", "notes", "error"]
+              "rss_mb", "cpu_us_per_request", "ready_s", "image_mb", "image_added_mb", "predictions_match", "notes",
+              "error"]
+CPU_NOTE = ("Server CPU us/req: user + system CPU time of the server's process tree (from /proc) during the "
+            "loaded run, divided by the requests it answered. Unlike requests/s it does not count time the server "
+            "waited for a core, so it moves less when other work shares the machine.")
 RSS_NOTE = ("RSS is summed over the server's process tree from /proc after both wrk runs (for `mlflow models "
             "serve` that includes the `mlflow` CLI process waiting on its uvicorn child, as a container would count "
             "it). Ready is process start to the first 200 on the readiness URL, polled every 50 ms.")
@@ -68,7 +72,9 @@ def write_csv(run: Run, path: Path) -> None:
                 "status_errors": lo and lo.status_errors, "socket_errors": lo and lo.socket_errors,
                 "rps_1conn": one and round(one.rps, 1), "p50_ms_1conn": one and round(one.p50_ms, 3),
                 "p90_ms_1conn": one and round(one.p90_ms, 3), "p99_ms_1conn": one and round(one.p99_ms, 3),
-                "rss_mb": r.rss_mb and round(r.rss_mb, 1), "ready_s": r.ready_s and round(r.ready_s, 3),
+                "rss_mb": r.rss_mb and round(r.rss_mb, 1),
+                "cpu_us_per_request": r.cpu_us_per_request and round(r.cpu_us_per_request, 2),
+                "ready_s": r.ready_s and round(r.ready_s, 3),
                 "image_mb": _n(run.image.size_mb, "{:.0f}") if ours else "",
                 "image_added_mb": _n(run.image.added_mb, "{:.0f}") if ours else "", "error": r.error or "",
             })
@@ -78,18 +84,18 @@ def _results_table(run: Run) -> list[str]:
     c = run.plan.connections
     lines = [f"| variant | req/s ({c} conn) | ours / this | p50 ms | p90 ms | p99 ms | max ms "
              "| errors (>=400 / socket) | req/s (1 conn) | p50 ms (1 conn) | p99 ms (1 conn) | RSS MB after load "
-             "| ready s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| server CPU us/req | ready s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in run.rows:
         if r.loaded is None or r.single is None:
-            lines.append(f"| {r.label} | failed: {r.error} |" + " |" * 11)
+            lines.append(f"| {r.label} | failed: {r.error} |" + " |" * 12)
             continue
         lo, one = r.loaded, r.single
         errors = f"{lo.status_errors + one.status_errors} / {lo.socket_errors + one.socket_errors}"
         lines.append(f"| {r.label} | {lo.rps:,.0f} | {_n(run.ours_over(r), '{:,.1f}x')} | {lo.p50_ms:.2f} | "
                      f"{lo.p90_ms:.2f} | {lo.p99_ms:.2f} | "
                      f"{lo.max_ms:.1f} | {errors} | {one.rps:,.0f} | {one.p50_ms:.2f} | {one.p99_ms:.2f} | "
-                     f"{_n(r.rss_mb, '{:.0f}')} | {_n(r.ready_s)} |")
+                     f"{_n(r.rss_mb, '{:.0f}')} | {_n(r.cpu_us_per_request, '{:.1f}')} | {_n(r.ready_s)} |")
     return lines
 
 
@@ -136,7 +142,7 @@ def write_markdown(run: Run, path: Path, csv_name: str, png_name: str) -> None:
               "", f"![benchmark]({png_name})", "", "## How each server ran", "", *_setup_table(run), "",
               "## Deployed path: through the lb (nginx) and straight to the replica", "",
               *deployed_lines(run.deployed, run.plan), "", "## Targets (ratios measured in this run)", "",
-              *_targets_table(run), "", RSS_NOTE, "", "## Image size", "", _image_line(run.image), "",
+              *_targets_table(run), "", CPU_NOTE, "", RSS_NOTE, "", "## Image size", "", _image_line(run.image), "",
               "## Locust cross-check", "", *_locust_section(run), "", "## Profile", "", *_profile_section(run), ""]
     path.write_text("\n".join(lines))
 

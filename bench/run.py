@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class Measurement:
     loaded: LoadResult | None = None
     single: LoadResult | None = None
     rss_mb: float | None = None
+    cpu_us_per_request: float | None = None  # server CPU (process tree) during the loaded run / its requests
     locust: LoadResult | None = None
     predictions: list[str | None] | None = None  # its answers to the check rows (bench.payload.check_rows)
     notes: str = ""
@@ -84,7 +86,10 @@ def measure(variant: Variant, plan: Plan, cores: Cores, workdir: Path, rows: lis
         url = running.server.base_url + variant.predict_path
         log(f"{variant.label}: ready in {running.ready_s:.2f} s; warm-up {plan.warmup:.0f} s")
         load.wrk(url, body, plan.connections, plan.warmup, cores.load)
+        cpu_before = procs.tree_cpu_seconds(running.server.pid)
         result.loaded = load.wrk(url, body, plan.connections, plan.duration, cores.load)
+        cpu_s = procs.tree_cpu_seconds(running.server.pid) - cpu_before
+        result.cpu_us_per_request = cpu_s / max(1, result.loaded.requests) * 1e6
         result.single = load.wrk(url, body, 1, plan.duration, cores.load)
         result.rss_mb = procs.tree_rss_mb(running.server.pid)
         log(f"{variant.label}: {result.loaded.rps:.0f} req/s, p99 {result.loaded.p99_ms:.2f} ms, "
@@ -97,12 +102,14 @@ def measure(variant: Variant, plan: Plan, cores: Cores, workdir: Path, rows: lis
     return result
 
 
-def measure_all(variants: list[Variant], plan: Plan, cores: Cores, workdir: Path,
-                rows: list[dict]) -> list[Measurement]:
+def measure_all(variants: list[Variant], plan: Plan, cores: Cores, workdir: Path, rows: list[dict],
+                between: Callable[[], None] | None = None) -> list[Measurement]:
     """A variant that fails is reported with its error; the others are still measured. Our API's answers to the
     check rows (it runs first) are the reference every other model server must match."""
     results, reference = [], None
     for variant in variants:
+        if between is not None:
+            between()
         try:
             results.append(measure(variant, plan, cores, workdir, rows, reference))
             if variant.key == "ours":
@@ -131,3 +138,4 @@ def profile_under_load(variant: Variant, plan: Plan, cores: Cores, workdir: Path
         return profile.finish(started, timeout=plan.duration + 30)
     finally:
         running.server.stop()
+
