@@ -81,8 +81,8 @@ redline: install  ## the knee of every configuration: GRID=capacity/grids/redlin
 find: install  ## the cheapest deployment for USERS=N users by search (KNEES=results/<redline> PREDICT=1: from knees)
 	$(PY) -m capacity find --users $(or $(USERS),2000) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT)) $(if $(PREDICT),--predict --knees $(KNEES))
 
-bench: install  ## throughput/latency/memory of our API against the alternatives, into results/bench/
-	$(PY) -m bench
+bench: install  ## our API against mlflow serve, MLServer, BentoML, the usual handler, the ceiling and via the lb, into results/bench/
+	$(PY) -m bench --profile
 
 bench-smoke: install
 	$(PY) -m bench --smoke
