@@ -15,8 +15,8 @@ import csv
 import fcntl
 import json
 import os
+import signal
 import subprocess
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,17 +62,25 @@ class LockBusy(Exception):
 
 @contextmanager
 def docker_lock(wait_s: float = LOCK_WAIT_S):
-    """Exclusive /tmp/lab-docker.lock, polled every 2 s for at most `wait_s` (0: one try); LockBusy otherwise."""
+    """Exclusive /tmp/lab-docker.lock, as `flock -w wait_s` takes it (a blocking wait cut short by SIGALRM, so
+    it queues with the other waiters instead of polling); 0: one try. LockBusy when it stays held."""
+    def give_up(*_):
+        raise LockBusy(f"{LOCK} still held by someone else after {wait_s:.0f} s")
+
     with open(LOCK, "a") as f:
-        deadline = time.monotonic() + wait_s
-        while True:
+        if wait_s <= 0:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockBusy(f"{LOCK} still held by someone else after {wait_s:.0f} s") from None
-                time.sleep(2)
+                give_up()
+        else:
+            previous = signal.signal(signal.SIGALRM, give_up)
+            signal.alarm(max(1, round(wait_s)))
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX)
+            finally:
+                signal.alarm(0)
+                signal.signal(signal.SIGALRM, previous)
         try:
             yield
         finally:
