@@ -11,8 +11,9 @@ What Swarm needs on top:
 - read-only file mounts (nginx.conf, the bucket script) become Swarm configs, which reach every node;
 - `endpoint_mode: dnsrr` and host-mode published ports: no virtual IP, no ingress mesh (they need IPVS, which
   some kernels lack); the lb (nginx `resolve`) balances over every api task that the service name resolves to;
-- placement: services with a named volume (postgres, minio) stay on the manager, their data is local to it;
-  the lb too, so its port is on a known address; api replicas spread over the nodes;
+- placement: the replicated service (api) spreads over the nodes; every singleton stays on the manager:
+  postgres and minio because their volumes are local to it, the lb so that its port is on a known address,
+  mlflow and the one-shot jobs so that the other nodes need only the api image;
 - one-shot jobs (the bucket job, the trainer) restart only on failure, a bounded number of times. Compose's
   `depends_on` ordering does not exist in Swarm: every service waits for what it needs with bounded retries
   (bucket job and trainer) or keeps trying (mlflow restarts, the api polls the registry, nginx re-resolves).
@@ -75,10 +76,10 @@ def configs_for(name: str, volumes: list[str], configs: dict) -> tuple[list[dict
     return mounts, kept
 
 
-def deploy_for(name: str, service: dict, has_volume: bool) -> dict:
+def deploy_for(service: dict) -> dict:
     deploy = copy.deepcopy(service.get("deploy", {}))
     deploy["endpoint_mode"] = "dnsrr"
-    if has_volume or name == "lb":
+    if "replicas" not in deploy:  # singletons stay on the manager: volumes, the lb's port, images in one place
         deploy["placement"] = {"constraints": MANAGER}
     if service.get("restart") == "no":
         deploy["restart_policy"] = ONE_SHOT
@@ -101,7 +102,7 @@ def service_for(name: str, service: dict, configs: dict) -> dict:
         out["configs"] = mounts
     if "ports" in service:
         out["ports"] = [port(p) for p in service["ports"]]
-    out["deploy"] = deploy_for(name, service, bool(kept))
+    out["deploy"] = deploy_for(service)
     return out
 
 

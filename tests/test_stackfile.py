@@ -27,7 +27,7 @@ def test_stack_file_is_what_swarm_needs_without_ipvs():
         assert svc["deploy"]["endpoint_mode"] == "dnsrr", name
         assert not {"build", "depends_on", "pull_policy", "restart"} & set(svc), name
         assert all(p["mode"] == "host" for p in svc.get("ports", [])), name
-    for name in ("postgres", "minio", "lb"):
+    for name in ("postgres", "minio", "minio-bucket", "mlflow", "trainer", "lb"):
         assert services[name]["deploy"]["placement"]["constraints"] == ["node.role == manager"]
     for name in ("trainer", "minio-bucket"):
         assert services[name]["deploy"]["restart_policy"]["condition"] == "on-failure"
