@@ -26,9 +26,9 @@ def test_docs_render_and_try_it_out_predicts_a_species(api_url: str):
         wait = WebDriverWait(driver, 30)
         wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".opblock-post .try-out__btn"))).click()
         wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".opblock-post .execute"))).click()
-        body = wait.until(ec.visibility_of_element_located(
-            (By.CSS_SELECTOR, ".opblock-post .live-responses-table .response-col_description pre")))
-        code = driver.find_element(By.CSS_SELECTOR, ".opblock-post .live-responses-table .response-col_status")
+        live = ".opblock-post .live-responses-table tr.response"
+        body = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, f"{live} .response-col_description pre")))
+        code = driver.find_element(By.CSS_SELECTOR, f"{live} .response-col_status")
         driver.save_screenshot("/tmp/docs-try-it-out-test.png")
         assert code.text.strip().startswith("200"), body.text
         assert any(species in body.text for species in SPECIES), body.text
