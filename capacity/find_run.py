@@ -23,7 +23,7 @@ from capacity.engine import turn
 from capacity.grid import Grid
 from capacity.records import CellRecord
 from capacity.redline import FAIL, judge_ramp
-from capacity.redline_run import api_events
+from capacity.redline_run import api_events, throttle_sampler
 from capacity.runner import Backend, finished, run_cell
 from capacity.runs import open_search_run
 from capacity.search import INVALID, Search, memory_limit, next_memory
@@ -67,7 +67,7 @@ class Finder:
         if finished(cell_dir):
             record = CellRecord.read(cell_dir)
         else:
-            with turn(self.lock, self.backend):
+            with turn(self.lock, self.backend), throttle_sampler(self.backend, cell_dir):
                 record = run_cell(cell, self.grid, self.backend, cell_dir)
         status, reasons, step = judge_cell(cell_dir, record, self.grid)
         self.log.append({"folder": name, "cell": cell.as_dict(), "status": status, "reasons": reasons, "step": step,

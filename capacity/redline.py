@@ -14,6 +14,7 @@ from pathlib import Path
 from capacity.grid import Slo
 from capacity.metrics import RESOURCES_CSV, read_samples
 from capacity.steps import Row, Step, history_file, read_generator, read_history, split_steps, step_resources
+from capacity.throttle import read_throttle, throttled_share
 from capacity.validation import measurement_validity
 
 PASS, FAIL, INVALID = "pass", "fail", "invalid"
@@ -110,8 +111,10 @@ def judge_ramp(cell_dir: Path, slo: Slo, think_time_s: float, step_users: int, s
     """Every step of the ramp recorded in `cell_dir`, judged; API events (OOM, crash) count against the last."""
     steps = split_steps(read_history(history_file(cell_dir)), step_users, step_duration_s,
                         settle_for(step_duration_s))
-    samples, generator = read_samples(cell_dir / RESOURCES_CSV), read_generator(cell_dir)
-    return [judge_step(s, step_resources(samples, generator, s.t_start, s.t_end), slo, think_time_s,
+    samples, generator, throttle = read_samples(cell_dir / RESOURCES_CSV), read_generator(cell_dir), \
+        read_throttle(cell_dir)
+    return [judge_step(s, step_resources(samples, generator, s.t_start, s.t_end)
+                       | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end)}, slo, think_time_s,
                        api_events if i == len(steps) - 1 else [], api_cpu_limit_cores)
             for i, s in enumerate(steps)]
 
