@@ -86,7 +86,7 @@ def write_redline_report(out: Path) -> list[dict]:
     return configs
 
 
-def answer_line(data: dict, out: Path, backend: str) -> str:
+def answer_line(data: dict, out: Path, backend: str, repeats: int = 3) -> str:
     users, a = data["users"], data.get("answer")
     if data["status"] == "PREDICTED":
         return (f"**{users:,} users (~{data['offered_rps']:,.0f} req/s offered) need {a['replicas']} x "
@@ -100,8 +100,9 @@ def answer_line(data: dict, out: Path, backend: str) -> str:
         offered = step.get("validity", {}).get("offered_rps")
         return (f"**{users:,} users" + (f" (~{offered:,.0f} req/s offered)" if offered else "")
                 + f" need {a['replicas']} x ({a['cpus']:g} CPU, {a['memory']}): CONFIRMED, every repeat held "
-                f"the SLO; {data['cells']} cell(s) measured (a grid over the same ladder and replica counts: "
-                f"{data['grid_cells']} configurations).**")
+                f"the SLO; {data['cells']} cell(s) measured, probe and repeats included (a grid over the same "
+                f"ladder and replica counts: {data['grid_cells']} configurations, {data['grid_cells'] * repeats} "
+                f"cells with {repeats} repeats each).**")
     if data["status"] == "INVALID":
         return (f"**This machine cannot generate {users:,} users (INVALID, not a failure): "
                 f"{'; '.join(data['probe']['reasons'])}.** Predict from knees: "
@@ -123,7 +124,8 @@ def _log_table(log: list[dict]) -> list[str]:
 
 def write_find_report(out: Path) -> dict:
     run, data = read_run(out), json.loads((out / "find.json").read_text())
-    lines = [answer_line(data, out, run["backend"]), "", f"# Find `{data['users']:,}` users", "", *_context(run, out)]
+    answer = answer_line(data, out, run["backend"], run["params"].get("repeats") or 3)
+    lines = [answer, "", f"# Find `{data['users']:,}` users", "", *_context(run, out)]
     if data["status"] == "PREDICTED":
         offered = offered_rps(data["users"], data["think_time_s"], data["response_ms"])
         lines += ["", f"- Fit from `{data['knees_run']}`: {data['fit']}.",
