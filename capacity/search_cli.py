@@ -116,7 +116,10 @@ def _predict(args: argparse.Namespace, out: Path, replicas: list[int]) -> dict:
 
     if not args.knees or not (args.knees / "run.json").is_file():
         raise GridError("--predict needs --knees <a redline run folder>")
-    data = prediction(args.knees, args.users, replicas, args.margin)
+    try:
+        data = prediction(args.knees, args.users, replicas, args.margin)
+    except ValueError as exc:  # too few real knees: lower bounds are never fitted
+        raise GridError(f"--predict from {args.knees}: {exc}") from None
     open_search_run(out, "find", load_grid(args.grid), "prediction", [], {"users": args.users, "predict": True,
                                                                            "knees": str(args.knees)})
     (out / "find.json").write_text(json.dumps(data, indent=2) + "\n")
