@@ -65,7 +65,8 @@ def test_start_a_run_and_read_the_capacity_tab(stack: Compose, locust_ui: str):
         try:
             start_from_the_form(driver, USERS, SPAWN_RATE)
             text = wait_until(lambda: (t := capacity_table(driver)) and all(r in t for r in replicas)
-                              and "worker 2" in t and t, 90, "every replica and both workers in the Capacity tab")
+                              and f"{USERS // WORKERS} users" in t and "Verdict IDLE" not in t and t, 90,
+                              "every replica, both workers with their users and a verdict in the Capacity tab")
             driver.save_screenshot("/tmp/locust-capacity-tab-test.png")
             assert "Verdict" in text and ("VALID" in text or "INVALID" in text), text
             assert "offered vs delivered" in text and "Load balancer" in text, text
