@@ -100,7 +100,8 @@ class Board:
         delivered = dn / dt if dt > 0 and dn >= 0 else 0.0
         response = (total.total_response_time - old[2]) / dn / 1000 if dn > 0 else None
         steady = runner.state == "running" and now - self.users_changed[0] >= WINDOW_S and dt >= WINDOW_S
-        return Load(runner.user_count, self.settings.think_time_s, response, delivered, steady)
+        return Load(runner.user_count, self.settings.think_time_s, response, delivered, steady,
+                    target_users=getattr(runner, "target_user_count", None))
 
     def scrape(self) -> None:
         timeout = self.settings.scrape_timeout_s

@@ -13,7 +13,9 @@ A run is INVALID when any of these holds (thresholds in `Thresholds`, defaults f
   generator cannot wake its users on time (or the host cannot run them), delivered falls short;
 - a Locust process (worker or master) used more than `max_cpu_pct` of one core (Locust's own 90% rule);
 - a Locust process was runnable but waiting for a CPU more than `max_runqueue_pct` of the wall time
-  (`/proc/<pid>/schedstat`, field 2): the starved generator that stays under 90% CPU.
+  (`/proc/<pid>/schedstat`, field 2): the starved generator that stays under 90% CPU;
+- more users run than were asked for: starved workers missed their heartbeats, the master handed their users
+  to the others, and the late ones kept theirs too (seen here: 22,250 users for a 10,000 target).
 An API replica throttled by its own CPU limit is not a reason: the limit is what is measured. It becomes a note,
 and so does a replica far under its limit while the generator starves (the host, not the API, is the limit).
 While users are still being spawned (`Load.steady=False`) offered and delivered are shown but not compared.
@@ -43,6 +45,7 @@ class Load:
     response_time_s: float | None  # mean response time seen by Locust; None before any request
     delivered_rps: float
     steady: bool = True  # False while spawning: offered and delivered are not compared yet
+    target_users: int | None = None  # what was asked for (the UI's user count); None: unknown
 
     @property
     def offered_rps(self) -> float | None:
@@ -140,6 +143,9 @@ def judge(load: Load, generators: Iterable[Generator] = (), replicas: Iterable[R
     ratio, line = _ratio(load), _load_line(load)
     short = load.steady and ratio is not None and ratio < t.min_delivered_ratio
     reasons = _generator_reasons(generators, t)
+    if load.target_users and load.users > load.target_users * 1.01:
+        reasons.append(f"{load.users:,} users run for a target of {load.target_users:,}: starved workers missed "
+                       "their heartbeats and Locust gave their users to others")
     if line and (short or reasons):  # an INVALID verdict always says how far delivered fell short
         reasons.insert(0, line)
     notes = _replica_notes(replicas, starved=bool(reasons), t=t)

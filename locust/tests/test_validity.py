@@ -47,3 +47,12 @@ def test_thresholds_and_spawning_and_unknowns():
     assert not judge(Load(0, 1.0, None, 0.0), [Generator("worker 1", 5.0, 2.0)], (), strict).valid
     unlimited = Replica("a:8000", cpu_cores=0.01, cpu_limit_cores=float("inf"), throttled_share=None)
     assert judge(Load(10, 1.0, 0.0, 1.0), [], [unlimited]).notes == ()
+
+
+def test_more_users_than_asked_for_is_a_starved_generator():
+    load = Load(users=22_250, think_time_s=1.75, response_time_s=9.17, delivered_rps=960.0, target_users=10_000)
+    v = judge(load)
+    assert not v.valid
+    assert v.reasons == ("offered 2,038 req/s, delivered 960 (47%)", "22,250 users run for a target of 10,000: "
+                         "starved workers missed their heartbeats and Locust gave their users to others")
+    assert judge(Load(10_000, 1.75, 0.01, 5_600.0, target_users=10_000)).valid
