@@ -26,7 +26,7 @@ import urllib3
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtest import capacity_view as cv
-from loadtest.meter import ProcessMeter, hostname
+from loadtest.meter import WindowedMeter, hostname
 from loadtest.scrape import ReplicaView, Scrape, fetch_text, parse_metrics, parse_stub_status, resolve, view
 from loadtest.settings import Settings
 from loadtest.telemetry import REPORT_KEY
@@ -68,7 +68,7 @@ class Board:
         self.replicas: list[ReplicaView] = []
         self.lb_status: dict[str, int] = {}
         self.lb_error: str | None = None
-        self.meter, self.master = ProcessMeter(), None
+        self.meter, self.master = WindowedMeter(), None
         self.history: deque[tuple[float, int, float]] = deque(maxlen=64)
         self.users_changed = (clock(), 0)
         self.pool = urllib3.PoolManager(num_pools=16, maxsize=2)

@@ -49,5 +49,22 @@ class ProcessMeter:
         return Reading(cpu_pct=round(cpu, 1), runqueue_pct=None if share is None else round(share, 1))
 
 
+class WindowedMeter:
+    """A ProcessMeter read at most once per `window_s`: in between, `read()` repeats the last reading.
+
+    One 3 s report of a busy host swings a lot; ten seconds (Locust's own current-RPS window) give a verdict
+    that does not flicker.
+    """
+
+    def __init__(self, window_s: float = 10.0, clock=time.monotonic) -> None:
+        self._meter, self._window, self._clock = ProcessMeter(), window_s, clock
+        self._at, self._last = clock(), None
+
+    def read(self) -> Reading:
+        if self._last is None or self._clock() - self._at >= self._window:
+            self._last, self._at = self._meter.read(), self._clock()
+        return self._last
+
+
 def hostname() -> str:
     return socket.gethostname()

@@ -23,7 +23,7 @@ from pathlib import Path
 from locust.runners import CPU_WARNING_THRESHOLD, LocalRunner, MasterRunner, WorkerRunner
 
 from loadtest.checks import Verdict
-from loadtest.meter import ProcessMeter, Reading, hostname
+from loadtest.meter import ProcessMeter, Reading, WindowedMeter, hostname
 from loadtest.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def _install_worker(env, runner: WorkerRunner) -> None:
     pending: list[dict] = []
     # Locust's own monitor starts with psutil's meaningless first 0.0, so its first sample comes only 20 s in;
     # ours measures the same interval (read at each `usage_monitor` event) from the first event on.
-    meter, now = ProcessMeter(), ProcessMeter()
+    meter, now = ProcessMeter(), WindowedMeter()
 
     def on_usage(environment, cpu_usage: float, memory_usage: int, **_kw) -> None:
         pending.append(_sample(runner.client_id, "worker", meter.read(), memory_usage, runner.user_count))

@@ -9,7 +9,7 @@ from locust.event import Events
 from loadtest import telemetry
 from loadtest.checks import Verdict
 from loadtest.health import read_samples
-from loadtest.meter import ProcessMeter, Reading, hostname
+from loadtest.meter import ProcessMeter, Reading, WindowedMeter, hostname
 
 
 def _node(**kw):
@@ -28,6 +28,7 @@ def test_worker_samples_reach_the_master_files(tmp_path, monkeypatch):
     # Meters in construction order: worker samples, worker live reading, master samples.
     meters = [FakeMeter(3.0), FakeMeter(12.0), FakeMeter(42.0, 95.5)]
     monkeypatch.setattr(telemetry, "ProcessMeter", meters.pop)
+    monkeypatch.setattr(telemetry, "WindowedMeter", meters.pop)
     prefix = str(tmp_path / "locust")
     worker_env, master_env = SimpleNamespace(events=Events()), SimpleNamespace(events=Events())
     exits = []
@@ -76,3 +77,13 @@ def test_run_queue_share_is_the_wait_delta_over_wall_time(tmp_path):
     assert 30.0 < meter.read().runqueue_pct <= 50.0
     stat.write_text("garbage")
     assert meter.read().runqueue_pct is None
+
+
+def test_windowed_meter_repeats_its_reading_within_the_window():
+    now = [0.0]
+    meter = WindowedMeter(10.0, clock=lambda: now[0])
+    first = meter.read()
+    now[0] = 5.0
+    assert meter.read() is first
+    now[0] = 10.0
+    assert meter.read() is not first
