@@ -9,6 +9,8 @@ import pytest
 from compose import Compose, http, inspect, wait_until
 from locustrun import LocustRun
 
+from labtools import wait_http
+
 ROWS = [  # real palmerpenguins rows
     ({"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181.0, "body_mass_g": 3750.0,
       "year": 2007, "island": "Torgersen", "sex": "male"}, "Adelie", 1),
@@ -155,7 +157,7 @@ def test_api_recovers_when_mlflow_returns(stack: Compose, api_url):
     assert http(f"{api_url}/ready")[0] != 200
     assert http(f"{api_url}/health")[0] == 200
     stack.run("start", "mlflow", timeout=180)
-    wait_until(lambda: http(f"{api_url}/ready")[0] == 200, 180, "API ready after MLflow returned", 2)
+    wait_http(f"{api_url}/ready", 180, interval=2)  # by itself, once MLflow is back
 
 
 # 7. down + up keeps registry, alias, artifacts; the trainer registers nothing new.
