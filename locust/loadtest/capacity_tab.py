@@ -82,7 +82,7 @@ class Board:
     def processes(self) -> list[cv.Process]:
         runner, now = self.env.runner, self.clock()
         out = []
-        for cid in getattr(runner, "clients", {}):
+        for cid in sorted(getattr(runner, "clients", {}), key=lambda c: self.numbers.get(c, 0)):
             if cid in self.workers:
                 at, live = self.workers[cid]
                 out.append(cv.Process(f"worker {self.numbers[cid]}", live.get("host", "?"), live.get("cpu_pct"),
@@ -97,7 +97,9 @@ class Board:
             self.users_changed = (now, runner.user_count)
         old = next((h for h in reversed(self.history) if now - h[0] >= WINDOW_S), self.history[0])
         dt, dn = now - old[0], total.num_requests - old[1]
-        delivered = dn / dt if dt > 0 and dn >= 0 else 0.0
+        # Locust's own current RPS counts requests by when workers made them, not when their 3 s reports
+        # arrived; the mean response time is a ratio of two sums that arrive together, so the window is fine.
+        delivered = total.current_rps
         response = (total.total_response_time - old[2]) / dn / 1000 if dn > 0 else None
         steady = runner.state == "running" and now - self.users_changed[0] >= WINDOW_S and dt >= WINDOW_S
         return Load(runner.user_count, self.settings.think_time_s, response, delivered, steady,

@@ -127,8 +127,8 @@ def _replica_notes(replicas: Iterable[Replica], starved: bool, t: Thresholds) ->
     for r in replicas:
         limited = r.cpu_limit_cores is not None and r.cpu_limit_cores != float("inf")
         if r.throttled_share is not None and r.throttled_share > t.throttled_note_share:
-            notes.append(f"api {r.address} throttled in {r.throttled_share:.0%} of CPU periods: its CPU limit "
-                         f"({r.cpu_limit_cores:g} cores) is the bottleneck" if limited else
+            notes.append(f"api {r.address} throttled in {r.throttled_share:.0%} of CPU periods: its own CPU limit "
+                         f"({r.cpu_limit_cores:g} cores) holds it back" if limited else
                          f"api {r.address} throttled in {r.throttled_share:.0%} of CPU periods")
         elif starved and r.cpu_cores is not None and limited and r.cpu_cores < 0.5 * r.cpu_limit_cores:
             notes.append(f"api {r.address} used {r.cpu_cores:.2f} of {r.cpu_limit_cores:g} cores: the host or "

@@ -33,8 +33,8 @@ def test_an_api_at_its_own_cpu_limit_is_a_valid_measurement_with_a_note():
     load = Load(users=1_000, think_time_s=1.75, response_time_s=4.0, delivered_rps=170.0)
     v = judge(load, [Generator("worker 1", 20.0, 2.0)], [Replica("10.0.0.2:8000", 0.1, 0.1, 0.8)])
     assert v.valid
-    assert v.notes == ("api 10.0.0.2:8000 throttled in 80% of CPU periods: its CPU limit (0.1 cores) "
-                       "is the bottleneck",)
+    assert v.notes == ("api 10.0.0.2:8000 throttled in 80% of CPU periods: its own CPU limit (0.1 cores) "
+                       "holds it back",)
 
 
 def test_thresholds_and_spawning_and_unknowns():
