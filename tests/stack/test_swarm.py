@@ -1,0 +1,150 @@
+"""The stack on a 3-node Docker Swarm from the generated docker-stack.yaml: the main engine (manager, 10.200.0.1)
+and two node engines (hostb, hostc). Trained from nothing, api replicas on several nodes behind the lb, then scaled
+2 -> 4 and given a new CPU limit (a rolling update) under Locust load without one failed request.
+
+Independent of the Compose stack of the other tests (its own stack name and ports); the main engine leaves the
+swarm at the end, also after a failure.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from compose import ROOT, wait_until
+from nodes import docker, node, nodes
+
+from realservers import free_port
+
+STACK = "labci"
+NODES = ("hostb", "hostc")
+ROW = {"bill_length_mm": 46.1, "bill_depth_mm": 13.2, "flipper_length_mm": 211.0, "body_mass_g": 4500.0,
+       "year": 2007, "island": "Biscoe", "sex": "female"}
+
+
+def main(*args: str, timeout: float = 120, env: dict | None = None) -> str:
+    return docker(None, *args, timeout=timeout, env=env).stdout
+
+
+class Swarm:
+    def __init__(self) -> None:
+        self.env = {"API_PORT": str(free_port()), "MLFLOW_PORT": str(free_port()), "API_REPLICAS": "2",
+                    "API_CPUS": "1.0", "API_MEMORY": "512M", "MODEL_RELOAD_INTERVAL_S": "5"}
+        self.url = f"http://127.0.0.1:{self.env['API_PORT']}"
+
+    def deploy(self, **knobs: str) -> None:
+        self.env.update(knobs)
+        main("stack", "deploy", "--resolve-image", "never", "--detach=true", "-c", "docker-stack.yaml", STACK,
+             env=self.env, timeout=180)
+
+    def states(self, service: str) -> list[str]:
+        out = main("service", "ps", "--no-trunc", "--format", "{{.DesiredState}} {{.CurrentState}}",
+                   f"{STACK}_{service}")
+        return [line for line in out.splitlines() if line]
+
+    def api_tasks(self) -> list[dict]:
+        """Running api tasks: id, node id, address on the stack's network, CPU limit."""
+        ids = main("service", "ps", "-q", "--filter", "desired-state=running", f"{STACK}_api").split()
+        if not ids:
+            return []
+        tasks = json.loads(main("inspect", *ids))
+        return [{"id": t["ID"], "node": t["NodeID"], "state": t["Status"]["State"],
+                 "cpus": t["Spec"]["Resources"]["Limits"].get("NanoCPUs"),
+                 "ips": [a.split("/")[0] for n in t.get("NetworksAttachments", []) for a in n["Addresses"]]}
+                for t in tasks]
+
+    def converged(self, replicas: int, nano_cpus: int) -> bool:
+        tasks = self.api_tasks()
+        status = main("service", "inspect", "--format", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
+                      f"{STACK}_api").strip()
+        return (status in ("", "completed") and len(tasks) == replicas
+                and all(t["state"] == "running" and t["cpus"] == nano_cpus for t in tasks))
+
+
+def predict(url: str) -> tuple[int, str]:
+    req = urllib.request.Request(f"{url}/predict", data=json.dumps(ROW).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.headers.get("X-Upstream", "")
+    except OSError as exc:
+        return 0, str(exc)
+
+
+@pytest.fixture(scope="module")
+def swarm():
+    if main("info", "--format", "{{.Swarm.LocalNodeState}}").strip() != "inactive":
+        pytest.fail("the main engine is already in a swarm: this test makes it a manager and leaves at the end")
+    subprocess.run(["docker", "compose", "build", "mlflow", "trainer", "api"], cwd=ROOT, check=True,
+                   capture_output=True, timeout=1200)
+    config = subprocess.run(["docker", "compose", "config", "--format", "json"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    image = json.loads(config)["services"]["api"]["image"]
+    lab = Swarm()
+    started = time.monotonic()
+    with nodes(NODES, (image,)):
+        try:
+            for name in NODES:
+                node("swarm", name)
+            lab.deploy()
+            yield lab
+        finally:
+            print(f"swarm test: {time.monotonic() - started:.0f} s with the nodes up")
+            docker(None, "stack", "rm", STACK, check=False)
+            wait_until(lambda: not main("ps", "-aq", "--filter", f"label=com.docker.stack.namespace={STACK}"),
+                       120, "stack containers removed", 2)
+            docker(None, "swarm", "leave", "--force", check=False, timeout=60)
+            for volume in ("postgres-data", "minio-data"):
+                docker(None, "volume", "rm", f"{STACK}_{volume}", check=False)
+
+
+def test_trained_and_served_by_replicas_on_several_nodes(swarm: Swarm):
+    wait_until(lambda: any("Complete" in s for s in swarm.states("trainer")), 600, "the trainer completed", 5)
+    wait_until(lambda: swarm.converged(2, int(1e9)), 300, "two api replicas running", 3)
+    tasks = swarm.api_tasks()
+    assert len({t["node"] for t in tasks}) == 2, tasks  # spread: one replica on each of two nodes
+    wait_until(lambda: predict(swarm.url)[0] == 200, 180, "a prediction through the lb", 2)
+    node_of = {ip: t["node"] for t in tasks for ip in t["ips"]}
+    answered = set()
+    for _ in range(40):
+        status, upstream = predict(swarm.url)
+        assert status == 200, upstream
+        answered.add(node_of.get(upstream.split(":")[0]))
+    assert answered == {t["node"] for t in tasks}, (answered, tasks)
+    print(f"swarm: 2 api replicas on {len(answered)} nodes, 40 predictions through the lb answered by both")
+
+
+def test_scale_and_cpu_limit_under_load_lose_nothing(swarm: Swarm, tmp_path: Path):
+    wait_until(lambda: swarm.converged(2, int(1e9)), 300, "two api replicas running", 3)
+    cmd = [str(ROOT / ".venv/bin/locust"), "-f", str(ROOT / "locust/locustfile.py"), "--headless", "-u", "30",
+           "-r", "10", "-t", "600s", "--host", swarm.url, "--csv", str(tmp_path / "locust"), "--only-summary"]
+    log = open(tmp_path / "locust.log", "wb")
+    locust = subprocess.Popen(cmd, cwd=ROOT / "locust", stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "LOCUST_API_SERVICE": "", "LOCUST_LB_STATUS_URL": ""})
+    started = time.monotonic()
+    try:
+        time.sleep(15)
+        swarm.deploy(API_REPLICAS="4")
+        wait_until(lambda: swarm.converged(4, int(1e9)), 300, "four api replicas running", 3)
+        swarm.deploy(API_CPUS="0.5")  # a rolling update: one replica at a time, the new one first
+        wait_until(lambda: swarm.converged(4, int(0.5e9)), 600, "every replica at 0.5 CPU", 3)
+        assert len({t["node"] for t in swarm.api_tasks()}) == 3
+        time.sleep(10)
+        assert locust.poll() is None, "Locust ended before the last change"
+    finally:
+        locust.send_signal(signal.SIGTERM)  # Locust stops its users and writes its CSV files
+        locust.wait(120)
+        log.close()
+    print(f"swarm load: {time.monotonic() - started:.0f} s under load")
+    with open(tmp_path / "locust_stats.csv", newline="") as f:
+        total = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    print(f"swarm load: {total['Request Count']} requests, {total['Failure Count']} failures")
+    assert int(total["Request Count"]) > 500, total
+    assert int(total["Failure Count"]) == 0, (tmp_path / "locust.log").read_text()[-4000:]
