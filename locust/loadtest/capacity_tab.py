@@ -110,7 +110,8 @@ class Board:
         try:
             addresses = resolve(self.settings.api_service)
         except OSError as exc:
-            addresses, self.replicas = [], [ReplicaView(self.settings.api_service, *[None] * 10, error=str(exc))]
+            addresses = []
+            self.replicas = [view(Scrape(self.settings.api_service, self.clock(), error=str(exc)), None)]
         jobs = {a: gevent.spawn(_fetch, self.pool, f"http://{a}/metrics", timeout) for a in addresses}
         lb = gevent.spawn(_fetch, self.pool, self.settings.lb_status_url, timeout)
         gevent.joinall([*jobs.values(), lb], timeout=timeout + 1)
