@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from datetime import UTC, datetime
 
 from compose import ROOT, Compose, inspect, wait_until
 from locustrun import LocustRun
@@ -44,6 +45,10 @@ def predictions(container: str) -> float:
     return float(out.strip() or 0)
 
 
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%H:%M:%S")
+
+
 def limits(container: str) -> tuple[int, int]:
     cpus, memory = inspect(container, "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}").split()
     return int(cpus), int(memory)
@@ -64,23 +69,34 @@ def test_scale_and_limits_under_load_lose_nothing(stack: Compose):
         start = lb_requests(stack)
         wait_until(lambda: lb_requests(stack) > start + 1500, 240, "Locust traffic through the lb", 2)
 
+        steps = {"load": stamp()}
         make(stack, "scale", "API_REPLICAS=3")
+        steps["scaled up"] = stamp()
         three = set(stack.container_ids("api"))
         assert len(three) == 3 and first <= three, (first, three)  # the running replica was not recreated
         before = {c: predictions(c) for c in three}
         wait_until(lambda: all(predictions(c) > before[c] for c in three), 30, "every replica serving", 2)
 
+        steps["all serving"] = stamp()
         make(stack, "limits", "API_CPUS=0.5", "API_MEMORY=384M")
+        steps["limits"] = stamp()
         assert {limits(c) for c in three} == {(int(0.5e9), 384 * 1024**2)}
         assert set(stack.container_ids("api")) == three  # in place: no container replaced
 
         make(stack, "scale", "API_REPLICAS=1")
+        steps["scaled down"] = stamp()
         one = set(stack.container_ids("api"))
         assert len(one) == 1 and one <= three, (three, one)
         assert run.proc is not None and run.proc.poll() is None, "Locust ended before the last change"
     finally:
         summary = run.wait()
         make(stack, "limits", f"API_CPUS={stack.env['API_CPUS']}", f"API_MEMORY={stack.env['API_MEMORY']}")
-    print(f"scale run: {summary['requests']} requests, {summary['failures']} failures")
+    errors = lb_errors(stack)
+    print(f"scale run: {summary['requests']} requests, {summary['failures']} failures; steps: {steps}; "
+          f"lb errors and retries: {len(errors)}, timeouts: {sum('timed out' in e for e in errors)}")
     assert summary["requests"] > 0, summary
-    assert summary["failures"] == 0, summary
+    assert summary["failures"] == 0, (summary, steps, errors)
+
+
+def lb_errors(compose: Compose) -> list[str]:
+    return [line for line in compose.logs("lb", tail=400).splitlines() if "[error]" in line or "[warn]" in line]
