@@ -37,6 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-name", default="penguins-classifier")
     p.add_argument("--model-alias", default="production")
     p.add_argument("--variants", default=",".join(VARIANT_KEYS), help="comma-separated subset")
+    p.add_argument("--repeats", type=int, help="loaded runs per variant, median reported (default 3, smoke 1)")
+    p.add_argument("--lock-wait", type=float, default=deployed.LOCK_WAIT_S,
+                   help="seconds to wait for /tmp/lab-docker.lock after the last variant (default %(default)s)")
     p.add_argument("--no-deployed", action="store_true", help="skip the deployed path (compose stack + lb)")
     p.add_argument("--api-image", help="image to size (default: the api image of `docker compose config`)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench", help="output folder")
@@ -49,7 +52,8 @@ def make_plan(args: argparse.Namespace) -> run.Plan:
     users = args.locust_users if args.locust_users is not None else (8 if smoke else 64)
     return run.Plan(duration=duration, warmup=args.warmup or (1.0 if smoke else 3.0),
                     connections=args.connections or (16 if smoke else 64), locust_users=users,
-                    locust_duration=2.0 if smoke else 5.0, profile=args.profile)
+                    locust_duration=2.0 if smoke else 5.0, profile=args.profile,
+                    repeats=args.repeats or (1 if smoke else 3))
 
 
 def conditions(plan: run.Plan, cores: Cores, model: ModelRef) -> dict[str, str]:
@@ -57,7 +61,8 @@ def conditions(plan: run.Plan, cores: Cores, model: ModelRef) -> dict[str, str]:
                else f"server `taskset -c {cores.server}`, load generator `taskset -c {cores.load}`")
     return {
         "Pinning": pinning,
-        "Load": f"wrk -t1 with bench/post.lua, {plan.connections} connections then 1, {plan.duration:.0f} s each "
+        "Load": f"wrk -t1 with bench/post.lua, {plan.connections} connections ({plan.repeats} runs back to back, "
+                f"the median reported with the lowest-highest) then 1, {plan.duration:.0f} s each "
                 f"after {plan.warmup:.0f} s of discarded warm-up; same body for all (palmerpenguins row 1; "
                 "`dataframe_records` wrapper for mlflow models serve)",
         "Model": f"models:/{model.name}@{model.alias} = version {model.version} from a real `mlflow server` "
@@ -88,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted = set(args.variants.split(","))
         chosen = [v for v in variants.all_variants(model, workdir) if v.key in wanted]
         conds = conditions(plan, cores, model)
-        lb = None if args.smoke or args.no_deployed else DeployedStep(plan, cores, workdir, model)
+        lb = None if args.smoke or args.no_deployed else DeployedStep(plan, cores, workdir, model, args.lock_wait)
         rows = run.measure_all(chosen, plan, cores, workdir, payload.check_rows(), lb.try_now if lb else None)
         behind_lb = lb.finish() if lb else None
         prof = None
@@ -110,8 +115,8 @@ class DeployedStep:
     """The deployed path, measured between two variants as soon as the docker lock is free (other helpers' stack
     tests hold it for minutes), else after the last variant, waiting at most deployed.LOCK_WAIT_S."""
 
-    def __init__(self, plan: run.Plan, cores: Cores, workdir: Path, model: ModelRef) -> None:
-        self.plan, self.cores, self.result = plan, cores, None
+    def __init__(self, plan: run.Plan, cores: Cores, workdir: Path, model: ModelRef, lock_wait_s: float) -> None:
+        self.plan, self.cores, self.lock_wait_s, self.result = plan, cores, lock_wait_s, None
         self.body = workdir / "deployed-body.json"
         self.body.write_bytes(variants.ours(model).body)
 
@@ -129,8 +134,8 @@ class DeployedStep:
 
     def finish(self) -> deployed.Deployed | str:
         if self.result is None:
-            run.log(f"deployed path: waiting for {deployed.LOCK} (at most {deployed.LOCK_WAIT_S} s)")
-            self.try_now(deployed.LOCK_WAIT_S)
+            run.log(f"deployed path: waiting for {deployed.LOCK} (at most {self.lock_wait_s:.0f} s)")
+            self.try_now(self.lock_wait_s)
         return self.result
 
 if __name__ == "__main__":

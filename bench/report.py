@@ -13,8 +13,9 @@ from bench.profile import Profile
 from bench.run import Measurement, Plan
 from bench.targets import Check
 
-CSV_FIELDS = ["variant", "label", "connections", "ours_over_this", "rps", "p50_ms", "p90_ms", "p99_ms", "max_ms",
-              "requests", "status_errors", "socket_errors", "rps_1conn", "p50_ms_1conn", "p90_ms_1conn", "p99_ms_1conn",
+CSV_FIELDS = ["variant", "label", "connections", "ours_over_this", "rps", "rps_min", "rps_max", "p50_ms", "p90_ms",
+              "p99_ms", "max_ms", "requests", "status_errors", "socket_errors", "rps_1conn", "p50_ms_1conn",
+              "p90_ms_1conn", "p99_ms_1conn",
               "rss_mb", "cpu_us_per_request", "ready_s", "image_mb", "image_added_mb", "predictions_match", "notes",
               "error"]
 CPU_NOTE = ("Server CPU us/req: user + system CPU time of the server's process tree (from /proc) during the "
@@ -66,7 +67,8 @@ def write_csv(run: Run, path: Path) -> None:
                 "variant": r.key, "label": r.label, "connections": run.plan.connections,
                 "ours_over_this": _n(run.ours_over(r), "{:.2f}") if r.loaded else "",
                 "predictions_match": run.match(r), "notes": r.notes,
-                "rps": lo and round(lo.rps, 1), "p50_ms": lo and round(lo.p50_ms, 3),
+                "rps": lo and round(lo.rps, 1), "rps_min": r.rps_spread and round(r.rps_spread[0], 1),
+                "rps_max": r.rps_spread and round(r.rps_spread[1], 1), "p50_ms": lo and round(lo.p50_ms, 3),
                 "p90_ms": lo and round(lo.p90_ms, 3), "p99_ms": lo and round(lo.p99_ms, 3),
                 "max_ms": lo and round(lo.max_ms, 3), "requests": lo and lo.requests,
                 "status_errors": lo and lo.status_errors, "socket_errors": lo and lo.socket_errors,
@@ -82,17 +84,18 @@ def write_csv(run: Run, path: Path) -> None:
 
 def _results_table(run: Run) -> list[str]:
     c = run.plan.connections
-    lines = [f"| variant | req/s ({c} conn) | ours / this | p50 ms | p90 ms | p99 ms | max ms "
+    lines = [f"| variant | req/s ({c} conn) | lowest-highest | ours / this | p50 ms | p90 ms | p99 ms | max ms "
              "| errors (>=400 / socket) | req/s (1 conn) | p50 ms (1 conn) | p99 ms (1 conn) | RSS MB after load "
              "| server CPU us/req | ready s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in run.rows:
         if r.loaded is None or r.single is None:
-            lines.append(f"| {r.label} | failed: {r.error} |" + " |" * 12)
+            lines.append(f"| {r.label} | failed: {r.error} |" + " |" * 13)
             continue
         lo, one = r.loaded, r.single
         errors = f"{lo.status_errors + one.status_errors} / {lo.socket_errors + one.socket_errors}"
-        lines.append(f"| {r.label} | {lo.rps:,.0f} | {_n(run.ours_over(r), '{:,.1f}x')} | {lo.p50_ms:.2f} | "
+        spread = f"{r.rps_spread[0]:,.0f}-{r.rps_spread[1]:,.0f}" if r.rps_spread else "-"
+        lines.append(f"| {r.label} | {lo.rps:,.0f} | {spread} | {_n(run.ours_over(r), '{:,.1f}x')} | {lo.p50_ms:.2f} | "
                      f"{lo.p90_ms:.2f} | {lo.p99_ms:.2f} | "
                      f"{lo.max_ms:.1f} | {errors} | {one.rps:,.0f} | {one.p50_ms:.2f} | {one.p99_ms:.2f} | "
                      f"{_n(r.rss_mb, '{:.0f}')} | {_n(r.cpu_us_per_request, '{:.1f}')} | {_n(r.ready_s)} |")

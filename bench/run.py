@@ -23,6 +23,7 @@ class Plan:
     locust_users: int
     locust_duration: float
     profile: bool
+    repeats: int = 1  # loaded runs back to back; the median one is reported, with the spread
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Measurement:
     loaded: LoadResult | None = None
     single: LoadResult | None = None
     rss_mb: float | None = None
+    rps_spread: tuple[float, float] | None = None  # lowest and highest requests/s of the repeats
     cpu_us_per_request: float | None = None  # server CPU (process tree) during the loaded run / its requests
     locust: LoadResult | None = None
     predictions: list[str | None] | None = None  # its answers to the check rows (bench.payload.check_rows)
@@ -87,9 +89,11 @@ def measure(variant: Variant, plan: Plan, cores: Cores, workdir: Path, rows: lis
         log(f"{variant.label}: ready in {running.ready_s:.2f} s; warm-up {plan.warmup:.0f} s")
         load.wrk(url, body, plan.connections, plan.warmup, cores.load)
         cpu_before = procs.tree_cpu_seconds(running.server.pid)
-        result.loaded = load.wrk(url, body, plan.connections, plan.duration, cores.load)
+        runs = [load.wrk(url, body, plan.connections, plan.duration, cores.load) for _ in range(plan.repeats)]
         cpu_s = procs.tree_cpu_seconds(running.server.pid) - cpu_before
-        result.cpu_us_per_request = cpu_s / max(1, result.loaded.requests) * 1e6
+        result.cpu_us_per_request = cpu_s / max(1, sum(r.requests for r in runs)) * 1e6
+        result.loaded = sorted(runs, key=lambda r: r.rps)[len(runs) // 2]  # the median run
+        result.rps_spread = (min(r.rps for r in runs), max(r.rps for r in runs))
         result.single = load.wrk(url, body, 1, plan.duration, cores.load)
         result.rss_mb = procs.tree_rss_mb(running.server.pid)
         log(f"{variant.label}: {result.loaded.rps:.0f} req/s, p99 {result.loaded.p99_ms:.2f} ms, "
