@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from capacity.cells import Cell
-from capacity.engine import turn
+from capacity.engine import Turns
 from capacity.grid import Grid
 from capacity.records import CellRecord
 from capacity.redline import FAIL, judge_ramp
@@ -28,7 +28,7 @@ from capacity.runner import Backend, finished, run_cell
 from capacity.runs import open_search_run
 from capacity.search import INVALID, Search, memory_limit, next_memory
 from capacity.settings import Settings
-from capacity.startup import measure_startup
+from capacity.startup import STARTUP_JSON, measure_startup
 
 FIND_JSON = "find.json"
 MAX_MEMORY_RAISES = 3
@@ -56,19 +56,28 @@ class Finder:
         self.grid, self.backend, self.out, self.settings, self.memory, self.bar = \
             grid, backend, out, settings, memory, bar
         self.counts: dict[str, int] = {}
-        self.lock: Path | None = None
+        self.turns: Turns = Turns(None, backend, lambda: None)
         self.log: list[dict] = []
+        self.startup_peak_mb: float | None = None
 
     def cell(self, replicas: int, cpus: float, memory: str | None = None) -> Cell:
         return Cell(len(self.log) + 1, cpus, memory or self.memory, replicas, 1)
 
-    def run(self, cell: Cell, name: str) -> tuple[str, list[str], CellRecord]:
-        cell_dir = self.out / name
+    def run(self, cell: Cell, name: str, startup: bool = False) -> tuple[str, list[str], CellRecord]:
+        """Measure (or read back) one cell; `startup`: its start-up first, in the same turn."""
+        cell_dir, startup_dir = self.out / name, self.out / "startup" / cell.slug
         if finished(cell_dir):
             record = CellRecord.read(cell_dir)
+            if startup and (startup_dir / STARTUP_JSON).exists():
+                self.startup_peak_mb = measure_startup(self.backend.name, cell, self.grid.lb, self.settings,
+                                                       startup_dir).peak_mem_mb
         else:
-            with turn(self.lock, self.backend), throttle_sampler(self.backend, cell_dir):
-                record = run_cell(cell, self.grid, self.backend, cell_dir)
+            with self.turns():
+                if startup:
+                    self.startup_peak_mb = measure_startup(self.backend.name, cell, self.grid.lb, self.settings,
+                                                           startup_dir).peak_mem_mb
+                with throttle_sampler(self.backend, cell_dir):
+                    record = run_cell(cell, self.grid, self.backend, cell_dir)
         status, reasons, step = judge_cell(cell_dir, record, self.grid)
         self.log.append({"folder": name, "cell": cell.as_dict(), "status": status, "reasons": reasons, "step": step,
                          "api_mem_peak_mb": record.metrics.api_mem_peak_mb})
@@ -89,11 +98,8 @@ class Finder:
     def probe(self, replicas: int, cpus: float, memory: str, margin: float) -> tuple[str, str, list[str]]:
         """The memory limit for the search from the probe's peaks; the probe's status and reasons."""
         cell = self.cell(replicas, cpus, memory)
-        with turn(self.lock, self.backend):
-            start = measure_startup(self.backend.name, cell, self.grid.lb, self.settings,
-                                    self.out / "startup" / cell.slug)
-        status, reasons, record = self.run(cell, f"probe-{cell.slug}")
-        peaks = [record.metrics.api_mem_peak_mb, start.peak_mem_mb]
+        status, reasons, record = self.run(cell, f"probe-{cell.slug}", startup=True)
+        peaks = [record.metrics.api_mem_peak_mb, self.startup_peak_mb]
         return status, memory_limit(peaks, margin) if any(peaks) else memory, reasons
 
 
@@ -117,12 +123,11 @@ def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: di
 
     g = fixed_grid(grid, params["users"], params["duration"])
     lock = Path(params["lock"]) if params.get("lock") else None
-    with turn(lock, backend):
-        notes = backend.prepare(g, out)
-    open_search_run(out, "find", g, backend.name, notes, params)
+    open_search_run(out, "find", g, backend.name, [], params)  # a resumed run is checked before any wait
     bar = tqdm(unit="cell", disable=not progress, dynamic_ncols=True)
     finder = Finder(g, backend, out, settings, params.get("memory") or grid.grid.memory[0], bar)
-    finder.lock = lock
+    finder.turns = Turns(lock, backend, lambda: open_search_run(out, "find", g, backend.name,
+                                                                backend.prepare(g, out), params))
     probe: tuple = ("skipped", finder.memory, ["memory given"])
     data = {"users": params["users"], "status": "INTERRUPTED", "memory": finder.memory, "log": finder.log,
             "cells": 0, "answer": None, "boundaries": [], "probe": None, "grid_cells": None}

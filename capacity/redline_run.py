@@ -20,7 +20,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from capacity.cells import Cell, expand
-from capacity.engine import turn
+from capacity.engine import Turns
 from capacity.grid import Grid
 from capacity.records import CellRecord
 from capacity.redline import PASS, Knee, clearly_failed, judge_ramp, knee_of, settle_for, step_users_for
@@ -137,16 +137,16 @@ def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params:
     repeats, lock = params["repeats"], params.get("lock")
     lock = Path(lock) if lock else None
     configs = configurations(grid, params.get("step"))
-    with turn(lock, backend):
-        notes = backend.prepare(grid, out)
-    open_search_run(out, "redline", grid, backend.name, notes, params)
+    open_search_run(out, "redline", grid, backend.name, [], params)  # a resumed run is checked before any wait
+    turns = Turns(lock, backend, lambda: open_search_run(out, "redline", grid, backend.name,
+                                                         backend.prepare(grid, out), params))
     jobs = [(cell, g, k) for cell, g in configs for k in range(1, repeats + 1)]
     todo = [j for j in jobs if not finished(out / f"{j[0].slug}-r{j[2]}")]
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="ramp", disable=not progress, dynamic_ncols=True)
     try:
         for cell, g, k in todo:
             bar.set_postfix_str(f"{cell.slug} r{k}")
-            with turn(lock, backend):
+            with turns():
                 started = measure_startup(backend.name, cell, grid.lb, settings, out / "startup" / cell.slug)
                 bar.write(f"{cell.slug}: ready in {started.ready_s} s, {started.peak_mem_mb} MiB while loading")
                 knee = _measure(cell, g, backend, out / f"{cell.slug}-r{k}")

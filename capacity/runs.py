@@ -34,7 +34,7 @@ def open_search_run(out: Path, kind: str, grid: Grid, backend: str, notes: list[
         for key in ("load", "slo", "lb"):
             if run["grid"][key] != current[key]:
                 raise GridError(f"{out}: made with a different `{key}` table; start a new --out")
-        run["notes"] = notes
+        run["notes"] = notes or run.get("notes", [])  # a run resumed before its first turn keeps its notes
     else:
         run = {"kind": kind, "grid": current, "backend": backend, "params": params, "notes": notes,
                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
