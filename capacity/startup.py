@@ -4,8 +4,8 @@ This tells how fast an answer scales out (a new replica serves only after this l
 loading needs on top of the serving peak (the model download and deserialisation can peak above it).
 - native: one replica started as the native backend starts it (`python -m inference` pinned with taskset);
   RSS of its process tree sampled every 0.1 s until /ready answers 200;
-- docker: `docker compose up -d --no-deps --force-recreate api lb` with the configuration's knobs, then /ready
-  polled through the lb; `docker stats` of the api containers sampled meanwhile (every ~1-2 s, coarser).
+- docker: `docker compose up -d --no-deps --force-recreate api lb` with the configuration's knobs, /ready polled
+  through the lb once it returns; `docker stats` of the api containers sampled meanwhile (every ~1-2 s, coarser).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -80,19 +81,30 @@ def _api_memory(compose: list[str]) -> int:
 
 
 def docker_startup(cell: Cell, lb: Lb, settings: Settings) -> Startup:
+    """`up` runs in the background (it waits for the api's healthcheck before it starts the lb) while the api
+    containers' memory is sampled, so the model load is seen."""
     compose = ["docker", "compose", "-f", str(settings.compose_file)]
     url = f"http://{settings.host_bind}:{settings.api_port}/ready"
     t0 = time.monotonic()
-    up = subprocess.run([*compose, "up", "-d", "--no-deps", "--force-recreate", "api", "lb"], capture_output=True,
-                        text=True, env={**os.environ, **cell.env(lb)}, timeout=settings.ready_timeout_s + 60)
-    if up.returncode != 0:
-        return Startup(None, None, 0, f"compose up failed: {up.stderr.strip().splitlines()[-1:]}")
+    log = tempfile.TemporaryFile(mode="w+")  # compose's progress output: read only if it fails
+    up = subprocess.Popen([*compose, "up", "-d", "--no-deps", "--force-recreate", "api", "lb"], text=True,
+                          stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **cell.env(lb)})
     peak, samples = 0, 0
-    while time.monotonic() - t0 < settings.ready_timeout_s:
-        peak, samples = max(peak, _api_memory(compose)), samples + 1
-        if _ready(url):
-            return Startup(round(time.monotonic() - t0, 2), round(peak / MIB, 1) or None, samples)
-    return Startup(None, round(peak / MIB, 1) or None, samples, f"{url} not ready after {settings.ready_timeout_s:g} s")
+    try:
+        while time.monotonic() - t0 < settings.ready_timeout_s:
+            peak, samples = max(peak, _api_memory(compose)), samples + 1
+            if up.poll() is not None and up.returncode != 0:
+                log.seek(0)
+                return Startup(None, None, samples, f"compose up failed: {log.read().strip()[-300:]}")
+            if up.returncode == 0 and _ready(url):
+                return Startup(round(time.monotonic() - t0, 2), round(peak / MIB, 1) or None, samples)
+        return Startup(None, round(peak / MIB, 1) or None, samples,
+                       f"{url} not ready after {settings.ready_timeout_s:g} s")
+    finally:
+        if up.poll() is None:
+            up.kill()
+        up.wait()
+        log.close()
 
 
 def measure_startup(backend: str, cell: Cell, lb: Lb, settings: Settings, out_dir: Path) -> Startup:
