@@ -136,7 +136,8 @@ def write_find_report(out: Path) -> dict:
                                                    for lab, m, p in data["loo"])]
     if data.get("log"):
         memory = data.get("memory")
-        lines += ["", f"Memory limit of every searched cell: {memory} (peak RSS at load and while loading the "
+        searched = "of every searched cell" if len(data["log"]) > 1 else "the search would have started with"
+        lines += ["", f"Memory limit {searched}: {memory} (peak RSS at load and while loading the "
                   f"model, + {run['params'].get('margin', 0.25):.0%}, rounded up to 32 MiB).", "",
                   *_log_table(data["log"])]
         bound = run["grid"]["slo"]["p95_ms"]
