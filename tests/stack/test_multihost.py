@@ -1,11 +1,13 @@
 """Locust across hosts: the master and the stack on the main engine, published on 10.200.0.1; two workers on each
 of two other Docker engines (nodes hostb and hostc) from docker-compose-locust-workers.yaml, with only that address
-to reach. hostc's workers are stopped mid-run: the run goes on with hostb's, and the summary says which were lost.
+to reach. hostc's workers go mid-run (one killed as if its host died, one stopped): the run goes on with hostb's,
+and the summary says which were lost.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import pytest
@@ -50,13 +52,16 @@ def test_workers_on_two_hosts_and_one_host_lost_mid_run(lab: Compose):
         "LOCUST_WORKERS": "2",
     }
     results = ROOT / "results" / RUN_ID
+    shutil.rmtree(results, ignore_errors=True)  # the generator samples of an earlier run would be appended to
     lab.run("up", "-d", "--no-build", "master", files=LOCUST, env=env)
     for host in ("hostb", "hostc"):
         workers(host, env, "up", "-d", "--no-build")
     started = time.monotonic()
     wait_until(lambda: "Sending spawn jobs" in master_logs(lab), 120, "all four workers joined, users spawned", 2)
     time.sleep(30)  # every worker has sent CPU samples (every 10 s) before hostc goes away
-    workers("hostc", env, "stop", "--timeout", "20")
+    first, *_ = docker("hostc", "ps", "-q", "--filter", "label=com.docker.compose.service=worker").stdout.split()
+    docker("hostc", "kill", first)  # as if its host died: no goodbye, only missing heartbeats
+    workers("hostc", env, "stop", "--timeout", "20")  # the other one is told to stop: it quits
     (master,) = lab.run("ps", "-q", "-a", "master", files=LOCUST).stdout.split()
     code = docker(None, "wait", master, timeout=180).stdout.strip()
     logs = master_logs(lab)
@@ -70,4 +75,6 @@ def test_workers_on_two_hosts_and_one_host_lost_mid_run(lab: Compose):
     assert roster["hosts"] == ["hostb", "hostc"] and len(roster["workers"]) == 4, roster
     assert {(w["host"], w["lost"]) for w in roster["workers"]} == {("hostb", False), ("hostc", True)}, roster
     assert roster["lost"] == 2
+    print("multi-host roster:", [(w["host"], w["state"]) for w in roster["workers"]],
+          f"{summary['requests']} requests, {summary['failures']} failures")
     assert "lost before the end: 2" in (results / "summary.md").read_text()
