@@ -100,3 +100,10 @@ def test_scale_and_limits_under_load_lose_nothing(stack: Compose):
 
 def lb_errors(compose: Compose) -> list[str]:
     return [line for line in compose.logs("lb", tail=400).splitlines() if "[error]" in line or "[warn]" in line]
+
+
+def test_plain_up_afterwards_keeps_the_replicas(stack: Compose):
+    """README: after `make scale` / `make limits` back to the environment's values, a plain `up` recreates nothing."""
+    before = set(stack.container_ids("api"))
+    stack.run("up", "-d", "--no-build", "--wait", timeout=300)
+    assert set(stack.container_ids("api")) == before
