@@ -13,7 +13,6 @@ resumed run reads finished folders back, so the search replays to where it stopp
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
 
 from tqdm import tqdm
@@ -24,7 +23,7 @@ from capacity.grid import Grid
 from capacity.records import CellRecord
 from capacity.redline import FAIL, judge_ramp
 from capacity.redline_run import api_events, throttle_sampler
-from capacity.runner import Backend, finished, run_cell
+from capacity.runner import Backend, finished, run_cell, shielded
 from capacity.runs import open_search_run
 from capacity.search import INVALID, Search, memory_limit, next_memory
 from capacity.settings import Settings
@@ -140,13 +139,10 @@ def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: di
         data = _result(search, probe, finder, params)
     finally:
         bar.close()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+        with shielded():
             if lock is None:  # with a lock every turn already restored the stack
                 backend.close()
             data["cells"] = len(finder.log)
             (out / FIND_JSON).write_text(json.dumps(data, indent=2) + "\n")
             write_find_report(out)
-        finally:
-            signal.signal(signal.SIGINT, previous)
     return data

@@ -11,7 +11,6 @@ read back; Ctrl-C keeps what was measured and rebuilds the report.
 from __future__ import annotations
 
 import json
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from capacity.engine import Turns
 from capacity.grid import Grid
 from capacity.records import CellRecord
 from capacity.redline import PASS, Knee, clearly_failed, judge_ramp, knee_of, settle_for, step_users_for
-from capacity.runner import Backend, finished, run_cell
+from capacity.runner import Backend, finished, run_cell, shielded
 from capacity.runs import open_search_run
 from capacity.settings import Settings
 from capacity.startup import measure_startup
@@ -154,11 +153,8 @@ def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params:
             bar.update()
     finally:
         bar.close()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+        with shielded():
             if lock is None:  # with a lock every turn already restored the stack
                 backend.close()
             write_redline_report(out)
-        finally:
-            signal.signal(signal.SIGINT, previous)
     return out

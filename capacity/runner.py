@@ -8,6 +8,8 @@ import platform
 import shutil
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -88,6 +90,17 @@ def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> CellRe
     return record
 
 
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Cleanup that a second Ctrl-C cannot cut short, so the stack is never left half restored (each step is
+    bounded)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def sweep(grid: Grid, backend: Backend, out: Path, progress: bool = True) -> Path:
     """Run every unfinished cell; Ctrl-C stops the current cell, restores the backend and keeps the report."""
     cells = expand(grid)
@@ -104,11 +117,7 @@ def sweep(grid: Grid, backend: Backend, out: Path, progress: bool = True) -> Pat
             bar.update()
     finally:
         bar.close()
-        # A second Ctrl-C must not leave the stack half restored: cleanup runs to its end (each step is bounded).
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+        with shielded():
             backend.close()
             write_report(out)
-        finally:
-            signal.signal(signal.SIGINT, previous)
     return out

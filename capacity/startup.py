@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from capacity.cells import Cell
 from capacity.dockerstats import docker, parse_size
 from capacity.grid import Lb
 from capacity.settings import Settings
-from labtools import free_port, spawn, tree_rss_bytes
+from labtools import answers, free_port, spawn, tree_rss_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_JSON = "startup.json"
@@ -43,14 +42,6 @@ class Startup:
         return asdict(self)
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 def native_startup(cell: Cell, settings: Settings, log: Path) -> Startup:
     port, cores = free_port(), sorted(os.sched_getaffinity(0))
     env = {"API_HOST": "127.0.0.1", "API_PORT": str(port), "WEB_CONCURRENCY": str(cell.processes),
@@ -64,7 +55,7 @@ def native_startup(cell: Cell, settings: Settings, log: Path) -> Startup:
             peak, samples = max(peak, tree_rss_bytes(server.proc.pid)), samples + 1
             if server.proc.poll() is not None:
                 return Startup(None, round(peak / MIB, 1), samples, f"exited (code {server.proc.returncode})")
-            if _ready(f"http://127.0.0.1:{port}/ready"):
+            if answers(f"http://127.0.0.1:{port}/ready", timeout=1):
                 return Startup(round(time.monotonic() - t0, 2), round(peak / MIB, 1), samples)
             time.sleep(0.1)
         return Startup(None, round(peak / MIB, 1), samples, f"not ready after {settings.ready_timeout_s:g} s")
@@ -96,7 +87,7 @@ def docker_startup(cell: Cell, lb: Lb, settings: Settings) -> Startup:
             if up.poll() is not None and up.returncode != 0:
                 log.seek(0)
                 return Startup(None, None, samples, f"compose up failed: {log.read().strip()[-300:]}")
-            if up.returncode == 0 and _ready(url):
+            if up.returncode == 0 and answers(url, timeout=1):
                 return Startup(round(time.monotonic() - t0, 2), round(peak / MIB, 1) or None, samples)
         return Startup(None, round(peak / MIB, 1) or None, samples,
                        f"{url} not ready after {settings.ready_timeout_s:g} s")
