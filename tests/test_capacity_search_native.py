@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from labtools import QUIET_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "cpu1-mem512M-x1-p1"
 
 
 def _run(args: list[str], trained_model, timeout: float) -> subprocess.CompletedProcess:
     env = {**os.environ, "MODEL_NAME": trained_model.name, "MODEL_ALIAS": trained_model.alias,
-           "CAPACITY_SAMPLE_INTERVAL_S": "1", "CAPACITY_READY_TIMEOUT_S": "90",
-           "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+           "CAPACITY_SAMPLE_INTERVAL_S": "1", "CAPACITY_READY_TIMEOUT_S": "90", **QUIET_ENV}
     cmd = [sys.executable, "-m", "capacity", *args, "--backend", "native", "--tracking-uri",
            trained_model.tracking_uri, "--no-progress"]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

@@ -15,10 +15,11 @@ from pathlib import Path
 from bench import venvs
 from bench.payload import bento_body
 from bench.variants import ModelRef, Variant
+from labtools import QUIET_ENV
 
 PEERS = Path(__file__).resolve().parents[1] / "peers"
 IMPORT = "import sys, bentoml; print(bentoml.mlflow.import_model('penguins', sys.argv[1]).tag)"
-QUIET = {"BENTOML_DO_NOT_TRACK": "true", "DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true"}
+QUIET = {**QUIET_ENV, "BENTOML_DO_NOT_TRACK": "true"}
 
 
 def bento_species(data: object) -> str | None:
