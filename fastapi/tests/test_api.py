@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from inference.features import ISLANDS, NUMERIC_FEATURES, SEXES, SPECIES
+from inference.schemas import NATURAL_EXAMPLE
 
-NATURAL = {"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181.0, "body_mass_g": 3750.0,
-           "year": 2007, "island": "Torgersen", "sex": "male"}
+NATURAL = dict(NATURAL_EXAMPLE)  # the row the OpenAPI example shows
 MODEL_REF = {"name": "penguins-classifier", "version": "1", "alias": "production"}
 
 

@@ -3,8 +3,9 @@
 import orjson
 import pytest
 
-GOOD = {"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181.0, "body_mass_g": 3750.0,
-        "year": 2007, "island": "Torgersen", "sex": "male"}
+from inference.schemas import NATURAL_EXAMPLE
+
+GOOD = dict(NATURAL_EXAMPLE)  # the row the OpenAPI example shows
 LEGACY = {**{k: v for k, v in GOOD.items() if k not in ("island", "sex")}, "island_Biscoe": 0, "island_Dream": 0,
           "island_Torgersen": 1, "sex_female": 0, "sex_male": 1}
 JSON = {"content-type": "application/json"}

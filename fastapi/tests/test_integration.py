@@ -18,11 +18,11 @@ import pytest
 
 import realservers
 from inference.features import FEATURES, ISLANDS, NUMERIC_FEATURES, SEXES, SPECIES
+from inference.schemas import NATURAL_EXAMPLE
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-ROW = {"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181.0, "body_mass_g": 3750.0,
-       "year": 2007, "island": "Torgersen", "sex": "male"}
+ROW = dict(NATURAL_EXAMPLE)  # the row the OpenAPI example shows
 
 
 def rows(X) -> list[dict]:

@@ -13,9 +13,9 @@ from inference.fastpath import PredictService
 from inference.loader import ModelLoader, ModelState
 from inference.main import create_app
 from inference.metrics import Metrics
+from inference.schemas import NATURAL_EXAMPLE
 
-ROW = {"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181.0, "body_mass_g": 3750.0,
-       "year": 2007, "island": "Torgersen", "sex": "male"}
+ROW = dict(NATURAL_EXAMPLE)  # the row the OpenAPI example shows
 
 
 def test_alive_but_not_ready_until_a_model_loads(kit):
