@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import realservers
-from labtools import spawn
+from labtools import free_port, spawn
 from loadtest.summary import summarize
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "locust" / "locustfile.py"
@@ -37,7 +36,7 @@ def _wait(managed, timeout: float) -> int:
 def test_headless_run_against_the_real_api(api_server, tmp_path):
     results = tmp_path / "results" / "it-run"
     results.mkdir(parents=True)
-    port = realservers.free_port()
+    port = free_port()
     env = {"LOCUST_SHAPE": "none", "LOCUST_HOST": api_server.base_url}
     master = spawn(
         _locust("--master", "--headless", "-u", str(USERS), "-r", "100", "-t", f"{RUN_TIME_S}s",

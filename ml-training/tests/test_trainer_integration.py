@@ -14,8 +14,7 @@ from mlflow import MlflowClient
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 
-from labtools import QUIET_ENV
-from realservers import free_port
+from labtools import QUIET_ENV, free_port
 from trainer.data import SPECIES, load_data
 from trainer.fingerprint import FINGERPRINT_TAG
 from trainer.main import TrainingOutcome, run

@@ -4,8 +4,6 @@ Each starter returns a handle with the PID of what it started; `stop()` ends exa
 A server that cannot start raises: in CI nothing is skipped.
 """
 
-from labtools import free_port, wait_http
-
 from .api import ApiServer, start_api
 from .mlflow_server import MlflowServer, start_mlflow
 from .postgres import Postgres, start_postgres
@@ -16,10 +14,8 @@ __all__ = [
     "MlflowServer",
     "Postgres",
     "S3Server",
-    "free_port",
     "start_api",
     "start_mlflow",
     "start_postgres",
     "start_s3",
-    "wait_http",
 ]

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from compose import Compose
 
-from realservers import free_port
+from labtools import free_port
 
 LOCUST_FILES = ("docker-compose-locust.yaml",)
 SERVICES = ("postgres", "minio", "minio-bucket", "mlflow", "trainer", "api", "lb")

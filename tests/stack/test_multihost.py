@@ -14,7 +14,7 @@ import pytest
 from compose import ROOT, Compose, wait_until
 from nodes import HOST_IP, docker, nodes
 
-from realservers import free_port
+from labtools import free_port
 
 LOCUST = ("docker-compose-locust.yaml",)
 WORKERS = "docker-compose-locust-workers.yaml"

@@ -21,7 +21,7 @@ import pytest
 from compose import ROOT, wait_until
 from nodes import docker, node, nodes
 
-from realservers import free_port
+from labtools import free_port
 
 STACK = "labci"
 NODES = ("hostb", "hostc")
