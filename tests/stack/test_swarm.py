@@ -135,7 +135,9 @@ def test_scale_and_cpu_limit_under_load_lose_nothing(swarm: Swarm, tmp_path: Pat
         wait_until(lambda: swarm.converged(4, int(1e9)), 300, "four api replicas running", 3)
         swarm.deploy(API_CPUS="0.5")  # a rolling update: one replica at a time, the new one first
         wait_until(lambda: swarm.converged(4, int(0.5e9)), 600, "every replica at 0.5 CPU", 3)
-        assert len({t["node"] for t in swarm.api_tasks()}) == 3
+        # Spread is a preference: a start-first rolling update counts the old task on its node while placing the
+        # new one, so 4 replicas can end 2+2 on the workers (CI, 2026-11-30). At least 2 nodes is the promise.
+        assert len({t["node"] for t in swarm.api_tasks()}) >= 2
         time.sleep(10)
         assert locust.poll() is None, "Locust ended before the last change"
     finally:
