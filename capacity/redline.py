@@ -2,13 +2,15 @@
 
 A step is PASS (SLO held), FAIL (errors, p95 over the bound, the API killed or crashed) or INVALID (the
 measurement describes the generator or the host, not the API: loadtest.validity through capacity.validation).
+A step whose only validity problem is a busy generator, with its load delivered, still PASSes when it met the
+SLO: the latency it met includes the generator's own waiting, so the pass is conservative (noted on the step).
 The ramp stops at the first step that is not PASS; the configuration holds the last PASS step before it.
 An INVALID end is not a failure: the knee is then a lower bound ("holds at least ...").
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from capacity.grid import Slo
@@ -20,6 +22,7 @@ from capacity.validation import measurement_validity
 PASS, FAIL, INVALID = "pass", "fail", "invalid"
 CLEAR_FAIL_FACTOR = 3.0  # a rolling p95 this many times the bound ...
 CLEAR_FAIL_ROWS = 5  # ... for this many seconds in a row, or errors over the SLO's budget, end a step early
+CONSERVATIVE = "PASS under a busy generator (the latency includes its waiting): "
 
 
 @dataclass(frozen=True)
@@ -71,13 +74,18 @@ def judge_step(step: Step, resources: dict, slo: Slo, think_time_s: float, api_e
         misses.append(f"latency: p95 {step.p95_ms:g} ms > {slo.p95_ms:g} ms")
     if step.requests == 0:
         misses.append("no requests completed")
+    conservative = not check.valid and check.generator_only and not misses
     if api_events:
         status = FAIL
+    elif conservative:  # the load arrived and the latency, the generator's waiting included, met the SLO
+        status = PASS
     elif not check.valid:
         status = INVALID
     else:
         status = FAIL if misses else PASS
-    reasons = api_events + (check.reasons if not check.valid else []) + misses
+    if conservative:
+        check = replace(check, notes=[CONSERVATIVE + "; ".join(check.reasons), *check.notes])
+    reasons = api_events + (check.reasons if not check.valid and not conservative else []) + misses
     return StepVerdict(step, status, reasons, resources, check.as_dict())
 
 

@@ -7,7 +7,18 @@ from pathlib import Path
 import pytest
 
 from capacity.grid import Slo
-from capacity.redline import FAIL, INVALID, PASS, Knee, StepVerdict, clearly_failed, judge_ramp, knee_of, step_users_for
+from capacity.redline import (
+    FAIL,
+    INVALID,
+    PASS,
+    Knee,
+    StepVerdict,
+    clearly_failed,
+    judge_ramp,
+    judge_step,
+    knee_of,
+    step_users_for,
+)
 from capacity.steps import Step, history_file, read_history, split_steps
 
 DATA = Path(__file__).parent / "data" / "ramp_native"
@@ -71,3 +82,19 @@ def test_a_step_that_clearly_failed_is_cut_short():
     assert "p95 over" in clearly_failed(rows, Slo(p95_ms=100), settle_s=5)
     assert "failure" in clearly_failed(rows[:-1] + [rows[-1].__class__(**{**rows[-1].__dict__, "failures": 3})],
                                        Slo(p95_ms=5000))
+
+
+def _busy_step(p95_ms):
+    # 2,000 users at 1.75 s think time delivering 1,179 req/s (103%), Locust waiting for a CPU 24% of the time:
+    # the probe of find 2,000 on 2026-11-30.
+    return Step(2000, 0, 60, 50, 1179.0, 5.0, 4.0, p95_ms, 30.0, 70_000, 0, True)
+
+
+def test_a_busy_generator_that_delivered_the_load_and_met_the_slo_is_a_conservative_pass():
+    busy = {"generator_cpu_peak_pct": 60.0, "generator_runqueue_pct": 24.0, "api_cpu_cores_mean": 0.24}
+    met = judge_step(_busy_step(17.0), busy, Slo(p95_ms=500), 1.75, [], 0.5)
+    assert met.status == PASS and met.reasons == []
+    assert met.validity["generator_only"] and "PASS under a busy generator" in met.validity["notes"][0]
+    missed = judge_step(_busy_step(900.0), busy, Slo(p95_ms=500), 1.75, [], 0.5)
+    assert missed.status == INVALID  # the miss may be the generator's: never a failure
+    assert any("waited for a CPU 24%" in r for r in missed.reasons)

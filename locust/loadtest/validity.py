@@ -16,6 +16,9 @@ A run is INVALID when any of these holds (thresholds in `Thresholds`, defaults f
   (`/proc/<pid>/schedstat`, field 2): the starved generator that stays under 90% CPU;
 - more users run than were asked for: starved workers missed their heartbeats, the master handed their users
   to the others, and the late ones kept theirs too (seen here: 22,250 users for a 10,000 target).
+INVALID by the generator's CPU or run-queue rules alone, with the load delivered (>= `busy_delivered_ratio`), is
+`generator_only`: the API got its load and the measured latency includes the generator's own waiting, so a
+measurement that still meets its SLO is a conservative PASS (capacity uses this); a miss stays INVALID.
 An API replica throttled by its own CPU limit is not a reason: the limit is what is measured. It becomes a note,
 and so does a replica far under its limit while the generator starves (the host, not the API, is the limit).
 While users are still being spawned (`Load.steady=False`) offered and delivered are shown but not compared.
@@ -35,6 +38,7 @@ class Thresholds:
     min_delivered_ratio: float = 0.8  # delivered / offered below this: the loop is not closing on time
     max_cpu_pct: float = 90.0  # % of one core for one Locust process (Locust's own warning threshold)
     max_runqueue_pct: float = 20.0  # % of wall time a Locust process waited for a CPU
+    busy_delivered_ratio: float = 0.9  # a busy generator's measurement counts as delivered from here (generator_only)
     throttled_note_share: float = 0.2  # share of CFS periods throttled above which a replica is "at its limit"
 
 
@@ -81,6 +85,7 @@ class Verdict:
     ratio: float | None  # delivered / offered
     reasons: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    generator_only: bool = False  # INVALID only by the generator's CPU / run-queue rules, the load delivered
 
     @property
     def label(self) -> str:
@@ -92,8 +97,9 @@ class Verdict:
 
     def as_dict(self) -> dict:
         return {"verdict": self.label, "valid": self.valid, "reason": self.reason, "reasons": list(self.reasons),
-                "notes": list(self.notes), "offered_rps": _round(self.offered_rps),
-                "delivered_rps": _round(self.delivered_rps), "ratio": _round(self.ratio, 3)}
+                "notes": list(self.notes), "generator_only": self.generator_only,
+                "offered_rps": _round(self.offered_rps), "delivered_rps": _round(self.delivered_rps),
+                "ratio": _round(self.ratio, 3)}
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -143,13 +149,15 @@ def judge(load: Load, generators: Iterable[Generator] = (), replicas: Iterable[R
     ratio, line = _ratio(load), _load_line(load)
     short = load.steady and ratio is not None and ratio < t.min_delivered_ratio
     reasons = _generator_reasons(generators, t)
+    generator_only = bool(reasons) and load.steady and ratio is not None and ratio >= t.busy_delivered_ratio
     if load.target_users and load.users > load.target_users * 1.01:
         reasons.append(f"{load.users:,} users run for a target of {load.target_users:,}: starved workers missed "
                        "their heartbeats and Locust gave their users to others")
+        generator_only = False
     if line and (short or reasons):  # an INVALID verdict always says how far delivered fell short
         reasons.insert(0, line)
     notes = _replica_notes(replicas, starved=bool(reasons), t=t)
     if not load.steady and load.users:
         notes.insert(0, "users are still being spawned: offered and delivered load are compared once steady")
     return Verdict(valid=not reasons, offered_rps=load.offered_rps, delivered_rps=load.delivered_rps,
-                   ratio=ratio, reasons=tuple(reasons), notes=tuple(notes))
+                   ratio=ratio, reasons=tuple(reasons), notes=tuple(notes), generator_only=generator_only)

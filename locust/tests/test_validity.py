@@ -56,3 +56,16 @@ def test_more_users_than_asked_for_is_a_starved_generator():
     assert v.reasons == ("offered 2,038 req/s, delivered 960 (47%)", "22,250 users run for a target of 10,000: "
                          "starved workers missed their heartbeats and Locust gave their users to others")
     assert judge(Load(10_000, 1.75, 0.01, 5_600.0, target_users=10_000)).valid
+
+
+def test_only_a_busy_generator_with_the_load_delivered_is_generator_only():
+    busy = [Generator("Locust", cpu_pct=60.0, runqueue_pct=24.0)]
+    delivered = judge(Load(users=2_000, think_time_s=1.75, response_time_s=0.005, delivered_rps=1_179.0), busy)
+    assert not delivered.valid and delivered.generator_only  # find 2,000, 2026-11-30: 103% delivered
+    assert delivered.as_dict()["generator_only"] is True
+    short = judge(Load(users=2_000, think_time_s=1.75, response_time_s=0.005, delivered_rps=1_000.0), busy)
+    assert not short.valid and not short.generator_only  # 88% delivered: the load did not arrive
+    crowded = judge(Load(users=2_100, think_time_s=1.75, response_time_s=0.005, delivered_rps=1_190.0,
+                         target_users=2_000), busy)
+    assert not crowded.generator_only  # more users than asked for is not the generator's CPU alone
+    assert not judge(Load(users=300, think_time_s=1.75, response_time_s=0.01, delivered_rps=165.0)).generator_only
