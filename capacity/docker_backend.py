@@ -1,7 +1,8 @@
 """Run a cell on the compose stack: recreate api + lb with the cell's limits, load them with the Locust compose.
 
 Per cell: `docker compose up -d --wait --no-deps --force-recreate api lb` with the cell's env knobs (the
-trainer is not rerun), /ready through the lb, Locust headless from docker-compose-locust.yaml writing into
+trainer is not rerun; the replicas load their model at CAPACITY_BOOT_CPUS, then `docker update` sets the
+cell's CPU limit), /ready through the lb, Locust headless from docker-compose-locust.yaml writing into
 results/<run>/<cell>/ (RUN_ID), `docker stats` of every api replica, the lb and the Locust containers, then
 `docker inspect` / `docker events` for restarts and OOM kills. Ctrl-C stops Locust and recreates api + lb
 with the default knobs, so the default stack is left running.
@@ -66,7 +67,7 @@ class DockerBackend:
         writer = sample_writer(cell_dir / RESOURCES_CSV)
         sampler, t0 = None, time.time()
         try:
-            self._up(env)
+            self._up(env, cell.cpus)
             self._wait_ready()
             time.sleep(grid.load.warmup)
             ids = self._containers()
@@ -84,13 +85,19 @@ class DockerBackend:
         ids = ids or self._containers()
         return self._events(ids, baseline, t0, error)
 
-    def _up(self, env: dict) -> None:
-        wait = str(int(self.settings.ready_timeout_s))
+    def _up(self, env: dict, cpus: float) -> None:
+        """api + lb recreated; the replicas load their model at settings.boot_cpus, then get the cell's CPU limit."""
+        wait, boot = str(int(self.settings.ready_timeout_s)), max(cpus, self.settings.boot_cpus)
         result = self._compose("up", "-d", "--wait", "--wait-timeout", wait, "--no-deps", "--force-recreate",
-                               "api", "lb", env=env,
+                               "api", "lb", env={**env, "API_CPUS": f"{boot:g}"},
                                timeout=self.settings.ready_timeout_s + 60)
         if result.returncode != 0:
             raise CellError(f"api/lb did not become healthy: {_tail(result.stderr, 3)}")
+        if boot != cpus:
+            ids = self._compose("ps", "-q", "api").stdout.split()
+            updated = docker("update", "--cpus", f"{cpus:g}", *ids)
+            if not ids or updated.returncode != 0:
+                raise CellError(f"docker update --cpus {cpus:g} of the api replicas failed: {_tail(updated.stderr, 3)}")
 
     def _wait_ready(self) -> None:
         url = f"http://{self.settings.host_bind}:{self.settings.api_port}/ready"

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     locust_compose_file: Path = Field(Path("docker-compose-locust.yaml"),
                                       validation_alias="CAPACITY_LOCUST_COMPOSE_FILE")
     ready_timeout_s: float = Field(240.0, gt=0, validation_alias="CAPACITY_READY_TIMEOUT_S")
+    # Docker backend: api replicas load their model with this many CPUs, then `docker update` sets the cell's
+    # limit before any load (the same cgroup quota). At 0.05 CPU a replica needs ~140 s to /ready, at 1 CPU ~10 s
+    # (redline, 2026-11-30). Start-up at the cell's own limit is measured once per configuration (startup/).
+    # 0: start at the cell's limit.
+    boot_cpus: float = Field(1.0, ge=0, validation_alias="CAPACITY_BOOT_CPUS")
 
     # Resource samples (docker stats, /proc) every this many seconds during a run.
     sample_interval_s: float = Field(2.0, gt=0, validation_alias="CAPACITY_SAMPLE_INTERVAL_S")
