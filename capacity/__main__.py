@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 from capacity.cells import CellError, expand
-from capacity.grid import GridError, check_machine, load_grid
+from capacity.grid import GridError, check_machine, load_grid, with_worker_endpoints
 from capacity.report import write_report
-from capacity.search_cli import add_commands, report, run
+from capacity.search_cli import add_commands, add_worker_endpoint, report, run
 from capacity.settings import Settings
 
 
@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--tracking-uri", help="native backend: the MLflow registry the API processes load from "
                                               "(default MLFLOW_TRACKING_URI)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    add_worker_endpoint(sweep)
     report = sub.add_parser("report", help="rebuild summary.csv, summary.md and charts of a run folder")
     report.add_argument("run_dir", type=Path)
     check = sub.add_parser("check", help="validate a grid and list its cells with the knobs each sets")
@@ -53,7 +54,7 @@ def _backend(name: str, settings: Settings):
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from capacity.runner import sweep
 
-    grid = load_grid(args.grid)
+    grid = with_worker_endpoints(load_grid(args.grid), args.worker_endpoint, args.backend)
     check_machine(grid, os.cpu_count() or 1)
     if args.tracking_uri and args.backend == "docker":
         print("note: --tracking-uri is ignored by the docker backend (its api uses the stack's mlflow)",

@@ -5,7 +5,9 @@ trainer is not rerun; the replicas load their model at CAPACITY_BOOT_CPUS, then 
 cell's CPU limit), /ready through the lb, Locust headless from docker-compose-locust.yaml writing into
 results/<run>/<cell>/ (RUN_ID), `docker stats` of every api replica, the lb and the Locust containers, then
 `docker inspect` / `docker events` for restarts and OOM kills. Ctrl-C stops Locust and recreates api + lb
-with the default knobs, so the default stack is left running.
+with the default knobs, so the default stack is left running. With `[generators] endpoints` (--worker-endpoint),
+more workers run on other Docker hosts for each cell (capacity.remote_workers); cell.json records the workers
+per host (metrics.generator_hosts).
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from capacity.cells import Cell, CellError, locust_env
 from capacity.dockerstats import DockerSampler, docker
+from capacity.endpoints import parse_endpoints
 from capacity.grid import Grid
 from capacity.metrics import RESOURCES_CSV, sample_writer
 from capacity.records import CellEvents
+from capacity.remote_workers import RemoteWorkers, check_master_address, generator_hosts
 from capacity.settings import Settings
 from labtools import compose_locust_env, wait_http
 
@@ -38,6 +43,8 @@ class DockerBackend:
         self.root = Path.cwd()
         self.results = (self.root / "results").resolve()  # mounted by docker-compose-locust.yaml as /results
         self._stopped = False  # stop_load() ended the run early: the master's exit code is ours, not an error
+        self.remote: RemoteWorkers | None = None  # workers on other Docker hosts ([generators] endpoints)
+        self._hosts: dict[str, int] = {}  # the last cell's Locust workers per host
 
     def _compose(self, *args: str, env: dict | None = None, timeout: float = 120, locust: bool = False):
         file = self.settings.locust_compose_file if locust else self.settings.compose_file
@@ -45,6 +52,7 @@ class DockerBackend:
                               env={**os.environ, **(env or {})}, timeout=timeout, cwd=self.root)
 
     def prepare(self, grid: Grid, out: Path) -> list[str]:
+        self.remote = self._remote_workers(grid)
         for file in (self.settings.compose_file, self.settings.locust_compose_file):
             if not (self.root / file).exists():
                 raise CellError(f"docker backend: {file} not found; run from the project root")
@@ -58,14 +66,31 @@ class DockerBackend:
         built = self._compose("build", timeout=900, locust=True)
         if built.returncode != 0:
             raise CellError(f"docker backend: building the Locust image failed:\n{_tail(built.stderr)}")
+        if self.remote is None:
+            return [f"Docker backend: lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory}; Locust runs as "
+                    f"{grid.load.workers} worker container(s) on the same machine, its CPU from docker stats and "
+                    "Locust's own measurement."]
+        self.remote.prepare()
+        hosts = ", ".join(f"{e.name} ({e.url})" for e in self.remote.endpoints)
         return [f"Docker backend: lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory}; Locust runs as "
-                f"{grid.load.workers} worker container(s) on the same machine, its CPU from docker stats and "
-                "Locust's own measurement."]
+                f"{grid.load.workers} worker container(s) on this machine and {self.remote.per_endpoint} on each "
+                f"of {hosts}, joining the master on {self.settings.host_bind}; local workers' CPU from docker "
+                "stats, every worker's from Locust's own measurement; workers per host in each cell.json "
+                "(generator_hosts)."]
+
+    def _remote_workers(self, grid: Grid) -> RemoteWorkers | None:
+        gen = grid.generators
+        if not gen.endpoints:
+            return None
+        check_master_address(self.settings.host_bind)
+        per_endpoint = gen.workers_per_endpoint or max(grid.load.workers, 1)
+        return RemoteWorkers(parse_endpoints(gen.endpoints), per_endpoint, self.settings.host_bind, self.root)
 
     def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
         env, error, ids, baseline = cell.env(grid.lb), None, {}, {}
         writer = sample_writer(cell_dir / RESOURCES_CSV)
-        sampler, t0 = None, time.time()
+        sampler, t0, leftover = None, time.time(), []
+        self._hosts = {}
         try:
             self._up(env, cell.cpus)
             self._wait_ready()
@@ -82,8 +107,12 @@ class DockerBackend:
                 sampler.stop()
             writer.close()
             self._compose("down", "--timeout", "30", timeout=120, locust=True)
+            if self.remote is not None:
+                leftover = self.remote.down()
         ids = ids or self._containers()
-        return self._events(ids, baseline, t0, error)
+        events = self._events(ids, baseline, t0, error)
+        notes = [f"Locust workers not removed on {url}" for url in leftover]
+        return replace(events, generator_hosts=self._hosts, notes=events.notes + notes)
 
     def _up(self, env: dict, cpus: float) -> None:
         """api + lb recreated; the replicas load their model at settings.boot_cpus, then get the cell's CPU limit."""
@@ -122,7 +151,11 @@ class DockerBackend:
     def _run_locust(self, grid: Grid, cell_dir: Path, env: dict) -> None:
         load = grid.load
         run_id = cell_dir.resolve().relative_to(self.results).as_posix()
-        locust = {**env, **compose_locust_env(run_id, max(load.workers, 1)), **locust_env(load)}
+        local = load.workers if self.remote else max(load.workers, 1)  # with remote workers, 0 local is fine
+        locust = {**env, **compose_locust_env(run_id, local), **locust_env(load)}
+        if self.remote is not None:
+            locust |= self.remote.master_env(local, self.settings.api_port)
+            self.remote.up()  # before the master: they retry joining it for up to 5 minutes
         budget = load.run_seconds + 240  # workers joining, the last CSV writes, the summary
         self._stopped = False
         try:
@@ -130,7 +163,12 @@ class DockerBackend:
                                    env=locust, timeout=budget, locust=True)
         except subprocess.TimeoutExpired:
             raise CellError(f"Locust did not finish within {budget:g} s; stopped") from None
-        (cell_dir / "locust-compose.log").write_text(result.stdout + result.stderr)
+        log = result.stdout + result.stderr
+        (cell_dir / "locust-compose.log").write_text(log)
+        remote = [e.name for e in self.remote.endpoints] if self.remote else []
+        self._hosts = generator_hosts(cell_dir, log, remote)
+        if self.remote is not None:
+            self.remote.check_joined(log)
         if result.returncode not in (0, 1) and not self._stopped:  # 1 = some requests failed: see the CSV files
             raise CellError(f"Locust exited with code {result.returncode}; see locust-compose.log")
 
@@ -168,6 +206,8 @@ class DockerBackend:
     def close(self) -> None:
         """Leave the default stack running: Locust down, api + lb recreated with the default knobs."""
         self._compose("down", "--timeout", "30", timeout=120, locust=True)
+        if self.remote is not None:
+            self.remote.down()
         defaults = {k: v for k, v in os.environ.items() if k not in CELL_KNOBS}
         subprocess.run(["docker", "compose", "-f", str(self.settings.compose_file), "up", "-d", "--wait", "--no-deps",
                         "--force-recreate", "api", "lb"], env=defaults, cwd=self.root, capture_output=True,

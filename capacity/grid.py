@@ -2,7 +2,8 @@
 
 A grid file has four tables: `[grid]` (the deployment knobs swept: cpus, memory, replicas and server
 processes per replica), `[load]` (what Locust offers every cell), `[slo]` (what a passing cell must hold)
-and `[lb]` (the load balancer's fixed limits, the same in every cell). Every error names its field, e.g.
+and `[lb]` (the load balancer's fixed limits, the same in every cell), and optionally `[generators]` (Docker
+endpoints of other hosts that run more Locust workers). Every error names its field, e.g.
 `grid.cpus[2]: must be > 0, got -1`.
 """
 
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from capacity.endpoints import check_endpoint, parse_endpoints
 
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)([kmg]?)$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -122,6 +125,20 @@ class Lb(_Strict):
     memory: MemoryStr = "256M"
 
 
+class Generators(_Strict):
+    """Locust workers on other Docker hosts (docker backend), started there for every cell and removed after it.
+    A table of its own, not part of `[load]`: where the generator runs is not what it offers, so a run may be
+    resumed with other endpoints (runner.open_run compares load, slo and lb)."""
+
+    endpoints: list[Annotated[str, AfterValidator(check_endpoint)]] = []  # unix:///..., ssh://user@host, tcp://...
+    workers_per_endpoint: int | None = Field(None, ge=1, le=64)  # None: load.workers on each endpoint
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Generators:
+        parse_endpoints(self.endpoints)
+        return self
+
+
 class Grid(_Strict):
     name: str = Field("grid", pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -129,6 +146,7 @@ class Grid(_Strict):
     load: Load
     slo: Slo = Slo()
     lb: Lb = Lb()
+    generators: Generators = Generators()
 
 
 def _where(loc: tuple) -> str:
@@ -177,6 +195,18 @@ def load_grid(path: Path | str) -> Grid:
         return parse_grid(data)
     except GridError as exc:
         raise GridError(f"{path}:\n{exc}") from None
+
+
+def with_worker_endpoints(grid: Grid, urls: list[str] | None, backend: str) -> Grid:
+    """`--worker-endpoint URL...` replaces the grid's `[generators] endpoints`; only the docker backend has them."""
+    if urls:
+        data = grid.model_dump()
+        data["generators"]["endpoints"] = urls
+        grid = parse_grid(data)
+    if grid.generators.endpoints and backend != "docker":
+        raise GridError(f"worker endpoints (--worker-endpoint, [generators] endpoints) need --backend docker, "
+                        f"not {backend}")
+    return grid
 
 
 def check_machine(grid: Grid, cpu_count: int) -> None:

@@ -25,6 +25,7 @@ class CellEvents:
     restarts: int = 0  # replica restarts during the run
     error: str | None = None  # why the cell could not be measured (fully)
     notes: list[str] = field(default_factory=list)  # one line per event, for the report
+    generator_hosts: dict[str, int] = field(default_factory=dict)  # Locust workers per host (docker backend)
 
 
 class _Strict(BaseModel):
@@ -40,6 +41,7 @@ class CellMetrics(_Strict):
     lb_cpu_peak_pct: float | None = None
     lb_mem_peak_mb: float | None = None
     generator_cpu_sampled_pct: float | None = None  # per Locust process/container: one core at most
+    generator_hosts: dict[str, int] = {}  # Locust workers that took part, per host ("local": the master's engine)
     samples: int = 0
     oom_killed: int = 0
     restarts: int = 0

@@ -15,7 +15,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from capacity.grid import GridError, check_machine, load_grid
+from capacity.endpoints import check_endpoint
+from capacity.grid import GridError, check_machine, load_grid, with_worker_endpoints
 from capacity.settings import Settings
 
 FIND_GRID = Path("capacity/grids/find.toml")
@@ -38,6 +39,20 @@ def _ints(text: str) -> list[int]:
     return [int(v) for v in values]
 
 
+def endpoint(text: str) -> str:
+    try:
+        return check_endpoint(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_worker_endpoint(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--worker-endpoint", type=endpoint, action="append", metavar="URL",
+                   help="docker backend: more Locust workers on this Docker host (unix:///..., ssh://user@host, "
+                        "tcp://host:port), started there for every cell; repeat for more hosts; replaces the "
+                        "grid's [generators] endpoints. Needs HOST_BIND = an address those hosts reach")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("docker", "native"), default="docker")
     p.add_argument("--out", type=Path, help="run folder; an existing one is resumed")
@@ -45,6 +60,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
     p.add_argument("--lock", type=Path, help="docker: flock this file per measurement (a shared engine, e.g. "
                                              "/tmp/lab-docker.lock); the stack is left as each turn found it")
+    add_worker_endpoint(p)
 
 
 def add_commands(sub) -> None:
@@ -95,7 +111,7 @@ def _out(args: argparse.Namespace, settings: Settings, kind: str) -> Path:
 def cmd_redline(args: argparse.Namespace) -> int:
     from capacity.redline_run import redline
 
-    grid = load_grid(args.grid)
+    grid = with_worker_endpoints(load_grid(args.grid), args.worker_endpoint, args.backend)
     check_machine(grid, os.cpu_count() or 1)
     if args.repeats < 1 or (args.step is not None and args.step < 1):
         raise GridError("--repeats and --step must be >= 1")
@@ -142,7 +158,7 @@ def _mark_confirmed(prediction_dir: Path, data: dict, out: Path) -> None:
 def cmd_find(args: argparse.Namespace) -> int:
     from capacity.find_run import find
 
-    grid = load_grid(args.grid)
+    grid = with_worker_endpoints(load_grid(args.grid), args.worker_endpoint, args.backend)
     if args.workers is not None:
         grid = grid.model_copy(update={"load": grid.load.model_copy(update={"workers": args.workers})})
     replicas, ladder = args.replicas or list(grid.grid.replicas), args.cpus or list(grid.grid.cpus)
