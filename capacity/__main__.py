@@ -1,6 +1,6 @@
 """python -m capacity: run a capacity sweep, rebuild a run's report, or check a grid.
 
-    python -m capacity sweep capacity/grids/default.toml [--backend docker|native] [--out results/<ts>]
+    python -m capacity sweep capacity/grids/default.toml [--backend docker|native|swarm] [--out results/<ts>]
     python -m capacity report results/<ts>
     python -m capacity check capacity/grids/default.toml
     python -m capacity redline capacity/grids/redline.toml      # the knee of every configuration
@@ -15,6 +15,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.cells import CellError, expand
 from capacity.grid import GridError, check_machine, load_grid, with_worker_endpoints
 from capacity.report import write_report
@@ -27,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sweep = sub.add_parser("sweep", help="run every cell of a grid and write results/<timestamp>/")
     sweep.add_argument("grid", type=Path, help="grid file (TOML), e.g. capacity/grids/default.toml")
-    sweep.add_argument("--backend", choices=("docker", "native"), default="docker")
+    add_backend_arguments(sweep)
     sweep.add_argument("--out", type=Path, help="run folder; an existing one is resumed (finished cells skipped)")
     sweep.add_argument("--tracking-uri", help="native backend: the MLflow registry the API processes load from "
                                               "(default MLFLOW_TRACKING_URI)")
@@ -39,16 +40,6 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("grid", type=Path)
     add_commands(sub)
     return parser
-
-
-def _backend(name: str, settings: Settings):
-    if name == "native":
-        from capacity.native_backend import NativeBackend
-
-        return NativeBackend(settings)
-    from capacity.docker_backend import DockerBackend
-
-    return DockerBackend(settings)
 
 
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
@@ -63,7 +54,7 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"mlflow_tracking_uri": args.tracking_uri})
     out = args.out or settings.results_dir / datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
-        sweep(grid, _backend(args.backend, settings), out, progress=not args.no_progress)
+        sweep(grid, make_backend(args.backend, backend_settings(args, settings)), out, progress=not args.no_progress)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished cells are in {out}; resume with --out {out}", file=sys.stderr)
         return 130

@@ -1,7 +1,8 @@
 """One cell's numbers: Locust's summary (loadtest.summary, reused as is) plus our resource samples.
 
 Both backends write `resources.csv` in the cell folder, one row per process or container per sample:
-timestamp, role (api | lb | generator), name, cpu_pct (% of one core), mem_bytes, mem_limit_bytes.
+timestamp, role (api | lb | generator), name, cpu_pct (% of one core), mem_bytes, mem_limit_bytes, and node (the
+Swarm node that ran the container; empty on one machine).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from capacity.records import CellEvents, CellMetrics
 from labtools import CsvAppender
 from loadtest import summary as loadtest_summary
 
-SAMPLE_COLUMNS = ("timestamp", "role", "name", "cpu_pct", "mem_bytes", "mem_limit_bytes")
+SAMPLE_COLUMNS = ("timestamp", "role", "name", "cpu_pct", "mem_bytes", "mem_limit_bytes", "node")
 RESOURCES_CSV = "resources.csv"
 MIB = 1024**2
 

@@ -15,6 +15,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.endpoints import check_endpoint
 from capacity.grid import GridError, check_machine, load_grid, with_worker_endpoints
 from capacity.settings import Settings
@@ -54,7 +55,7 @@ def add_worker_endpoint(p: argparse.ArgumentParser) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=("docker", "native"), default="docker")
+    add_backend_arguments(p)
     p.add_argument("--out", type=Path, help="run folder; an existing one is resumed")
     p.add_argument("--tracking-uri", help="native backend: the MLflow registry the API processes load from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
@@ -87,18 +88,8 @@ def add_commands(sub) -> None:
     _common(find)
 
 
-def _backend(name: str, settings: Settings):
-    if name == "native":
-        from capacity.native_backend import NativeBackend
-
-        return NativeBackend(settings)
-    from capacity.docker_backend import DockerBackend
-
-    return DockerBackend(settings)
-
-
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings()
+    settings = backend_settings(args, Settings())
     if args.tracking_uri:
         settings = settings.model_copy(update={"mlflow_tracking_uri": args.tracking_uri})
     return settings
@@ -119,7 +110,7 @@ def cmd_redline(args: argparse.Namespace) -> int:
     out = _out(args, settings, "redline")
     params = {"repeats": args.repeats, "step": args.step, "target_users": args.target_users,
               "lock": str(args.lock) if args.lock else None}
-    redline(grid, _backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
+    redline(grid, make_backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
     print(f"{out}/summary.md")
     print((out / "summary.md").read_text().splitlines()[0])
     return 0
@@ -174,7 +165,7 @@ def cmd_find(args: argparse.Namespace) -> int:
         params = {"users": args.users, "duration": args.duration or grid.load.duration, "ladder": ladder,
                   "replicas": replicas, "repeats": args.repeats, "margin": args.margin, "memory": args.memory,
                   "lock": str(args.lock) if args.lock else None}
-        data = find(grid, _backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
+        data = find(grid, make_backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
         if args.confirms:
             _mark_confirmed(args.confirms, data, out)
     print(f"{out}/summary.md")

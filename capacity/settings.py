@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # Resource samples (docker stats, /proc) every this many seconds during a run.
     sample_interval_s: float = Field(2.0, gt=0, validation_alias="CAPACITY_SAMPLE_INTERVAL_S")
 
+    # Swarm backend: the deployed stack's name, and a Docker endpoint per node other than the manager
+    # ("unix:///run/offline-docker/hostb.sock,ssh://me@hostc", named hostb and hostc) to sample each task on its node.
+    stack: str = Field("lab", validation_alias="CAPACITY_STACK")
+    node_endpoints: str = Field("", validation_alias="CAPACITY_NODE_ENDPOINTS")
+
     # Native backend only: the round-robin locustfile reads the API replicas' URLs from here.
     targets: str = Field("", validation_alias="CAPACITY_TARGETS")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from compose import ROOT, wait_until
-from nodes import docker, node, nodes
+from nodes import docker, docker_host, node, nodes
 
 from labtools import free_port
 
@@ -150,3 +151,81 @@ def test_scale_and_cpu_limit_under_load_lose_nothing(swarm: Swarm, tmp_path: Pat
     print(f"swarm load: {total['Request Count']} requests, {total['Failure Count']} failures")
     assert int(total["Request Count"]) > 500, total
     assert int(total["Failure Count"]) == 0, (tmp_path / "locust.log").read_text()[-4000:]
+
+
+SWEEP_GRID = """
+name = "swarm-ci"
+description = "one short cell through `python -m capacity sweep --backend swarm`"
+[grid]
+cpus = [0.25]
+memory = ["384M"]
+replicas = [2]
+[load]
+users = 60
+spawn_rate = 30
+duration = "20s"
+wait_min = 0.5
+wait_max = 1.0
+workers = 1
+[slo]
+p95_ms = 5000
+[lb]   # the stack's own lb limits: an lb update would stop nginx for a moment
+cpus = 1.0
+memory = "256M"
+"""
+
+
+def capacity(swarm: Swarm, *args: str, timeout: float) -> subprocess.CompletedProcess:
+    """`python -m capacity ARGS --backend swarm` against this test's stack, sampling both worker nodes."""
+    endpoints = [a for name in NODES for a in ("--node-endpoint", docker_host(name))]
+    return subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "capacity", *args, "--backend", "swarm",
+                           *endpoints, "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "API_PORT": swarm.env["API_PORT"]})
+
+
+def test_capacity_sweep_updates_the_service_and_samples_every_node(swarm: Swarm, tmp_path: Path):
+    wait_until(lambda: swarm.states("api") and main("service", "inspect", "--format", "{{if .UpdateStatus}}"
+               "{{.UpdateStatus.State}}{{end}}", f"{STACK}_api").strip() in ("", "completed"), 600, "api settled", 3)
+    wait_until(lambda: predict(swarm.url)[0] == 200, 600, "a prediction through the lb (trained)", 3)
+    before = sorted(t["cpus"] for t in swarm.api_tasks())
+    bad = capacity(swarm, "sweep", "capacity/grids/smoke.toml", "--stack", "nosuch", timeout=120)
+    assert bad.returncode == 2 and "no stack nosuch" in bad.stderr, bad.stderr
+    grid = tmp_path / "swarm.toml"
+    grid.write_text(SWEEP_GRID)
+    out = ROOT / "results" / f".swarm-test-{os.getpid()}"
+    # A second, independent Locust: it sees the rolling update to the cell's limits and back (close()).
+    cmd = [str(ROOT / ".venv/bin/locust"), "-f", str(ROOT / "locust/locustfile.py"), "--headless", "-u", "10",
+           "-r", "5", "-t", "900s", "--host", swarm.url, "--csv", str(tmp_path / "roll"), "--only-summary"]
+    log = open(tmp_path / "roll.log", "wb")
+    roll = subprocess.Popen(cmd, cwd=ROOT / "locust", stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "LOCUST_API_SERVICE": "", "LOCUST_LB_STATUS_URL": ""})
+    try:
+        time.sleep(5)
+        run = capacity(swarm, "sweep", str(grid), "--stack", STACK, "--out", str(out), timeout=1500)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert roll.poll() is None, "the rolling-update Locust ended early"
+    finally:
+        roll.send_signal(signal.SIGTERM)
+        roll.wait(120)
+        log.close()
+    try:
+        cell_dir = out / "cpu0.25-mem384M-x2-p1"
+        record = json.loads((cell_dir / "cell.json").read_text())
+        metrics = record["metrics"]
+        print(f"swarm sweep: {record['status']} in {record['wall_s']} s, {metrics['requests']} requests, "
+              f"{metrics['failures']} failures, api CPU peak {metrics['api_cpu_peak_pct']} %")
+        assert record["backend"] == "swarm" and metrics["error"] is None, record
+        assert metrics["requests"] > 100 and metrics["failures"] == 0 and metrics["restarts"] == 0, metrics
+        with open(cell_dir / "resources.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        api = [r for r in rows if r["role"] == "api"]
+        assert len({r["node"] for r in api}) >= 2, {r["node"] for r in api}
+        assert {int(r["mem_limit_bytes"]) for r in api} == {384 * 2**20}
+        assert any(r["role"] == "lb" for r in rows) and any(r["role"] == "generator" for r in rows)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    assert sorted(t["cpus"] for t in swarm.api_tasks()) == before  # close() restored the stack's knobs
+    with open(tmp_path / "roll_stats.csv", newline="") as f:
+        total = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    print(f"swarm sweep: during the updates {total['Request Count']} requests, {total['Failure Count']} failures")
+    assert int(total["Request Count"]) > 100 and int(total["Failure Count"]) == 0, (tmp_path / "roll.log").read_text()
