@@ -70,7 +70,7 @@ class DockerBackend:
             return [f"Docker backend: lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory}; Locust runs as "
                     f"{grid.load.workers} worker container(s) on the same machine, its CPU from docker stats and "
                     "Locust's own measurement."]
-        self.remote.prepare()
+        self.remote.sync_image()
         hosts = ", ".join(f"{e.name} ({e.url})" for e in self.remote.endpoints)
         return [f"Docker backend: lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory}; Locust runs as "
                 f"{grid.load.workers} worker container(s) on this machine and {self.remote.per_endpoint} on each "
@@ -84,7 +84,9 @@ class DockerBackend:
             return None
         check_master_address(self.settings.host_bind)
         per_endpoint = gen.workers_per_endpoint or max(grid.load.workers, 1)
-        return RemoteWorkers(parse_endpoints(gen.endpoints), per_endpoint, self.settings.host_bind, self.root)
+        remote = RemoteWorkers(parse_endpoints(gen.endpoints), per_endpoint, self.settings.host_bind, self.root)
+        remote.check_engines()
+        return remote
 
     def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
         env, error, ids, baseline = cell.env(grid.lb), None, {}, {}

@@ -71,15 +71,18 @@ class RemoteWorkers:
                            capture_output=True, text=True)
         return out.stdout.strip() if out.returncode == 0 else ""
 
-    def prepare(self) -> None:
-        """Every endpoint answers and holds the Locust image just built here (sent with docker save | load if not:
-        other hosts need neither a checkout nor a registry)."""
-        local = self._image_id(None)
+    def check_engines(self) -> None:
         for endpoint in self.endpoints:
             version = self._docker(endpoint, "version", "--format", "{{.Server.Version}}", timeout=60,
                                    capture_output=True, text=True)
             if version.returncode != 0:
                 raise CellError(f"worker endpoint {endpoint.url}: no Docker engine answers: {_tail(version.stderr)}")
+
+    def sync_image(self) -> None:
+        """Every endpoint holds the Locust image just built here, sent with docker save | load where it differs:
+        other hosts need neither a checkout nor a registry."""
+        local = self._image_id(None)
+        for endpoint in self.endpoints:
             if local and self._image_id(endpoint) != local:
                 self._send_image(endpoint)
 
