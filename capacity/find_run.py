@@ -89,7 +89,9 @@ class Finder:
             cell = self.cell(replicas, cpus)
             self.counts[cell.slug] = self.counts.get(cell.slug, 0) + 1
             status, _, record = self.run(cell, f"{cell.slug}-m{self.counts[cell.slug]}")
-            if not record.metrics.oom_killed:
+            m = record.metrics
+            never_started = m.users_reached == 0 and m.error is not None  # e.g. the model-load child killed
+            if not m.oom_killed and not never_started:
                 return status
             self.memory = next_memory(self.memory)  # the limit did not hold: raise it, measure again
         return status

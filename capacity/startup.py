@@ -5,7 +5,8 @@ loading needs on top of the serving peak (the model download and deserialisation
 - native: one replica started as the native backend starts it (`python -m inference` pinned with taskset);
   RSS of its process tree sampled every 0.1 s until /ready answers 200;
 - docker: `docker compose up -d --no-deps --force-recreate api lb` with the configuration's knobs, /ready polled
-  through the lb once it returns; `docker stats` of the api containers sampled meanwhile (every ~1-2 s, coarser).
+  through the lb once it returns; `docker stats` of the api containers sampled meanwhile (every ~1-2 s), and once
+  ready, each container's cgroup high-water mark (the exact peak, which the samples can miss).
 """
 
 from __future__ import annotations
@@ -71,6 +72,19 @@ def _api_memory(compose: list[str]) -> int:
     return max((parse_size(line.partition("/")[0]) for line in out), default=0)
 
 
+# The cgroup's own high-water mark (v2 memory.peak, v1 max_usage_in_bytes, which counts page cache too: an
+# over-estimate, on the safe side for sizing a limit). docker stats, sampled every ~1-2 s, missed the short-lived
+# model-load child: 114 MiB sampled where the replica peaked near 190 MB, and a 160M limit never became healthy
+# (find 2,000, 2026-11-30).
+CGROUP_PEAK = "cat /sys/fs/cgroup/memory.peak 2>/dev/null || cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes"
+
+
+def _api_cgroup_peak(compose: list[str]) -> int:
+    ids = subprocess.run([*compose, "ps", "-q", "api"], capture_output=True, text=True, timeout=30).stdout.split()
+    peaks = [docker("exec", cid, "sh", "-c", CGROUP_PEAK).stdout.strip() for cid in ids]
+    return max((int(p) for p in peaks if p.isdigit()), default=0)
+
+
 def docker_startup(cell: Cell, lb: Lb, settings: Settings) -> Startup:
     """`up` runs in the background (it waits for the api's healthcheck before it starts the lb) while the api
     containers' memory is sampled, so the model load is seen."""
@@ -88,7 +102,9 @@ def docker_startup(cell: Cell, lb: Lb, settings: Settings) -> Startup:
                 log.seek(0)
                 return Startup(None, None, samples, f"compose up failed: {log.read().strip()[-300:]}")
             if up.returncode == 0 and answers(url, timeout=1):
-                return Startup(round(time.monotonic() - t0, 2), round(peak / MIB, 1) or None, samples)
+                ready_s = round(time.monotonic() - t0, 2)
+                peak = max(peak, _api_cgroup_peak(compose))
+                return Startup(ready_s, round(peak / MIB, 1) or None, samples)
         return Startup(None, round(peak / MIB, 1) or None, samples,
                        f"{url} not ready after {settings.ready_timeout_s:g} s")
     finally:
