@@ -92,10 +92,11 @@ class DockerBackend:
         env, error, ids, baseline = cell.env(grid.lb), None, {}, {}
         writer = sample_writer(cell_dir / RESOURCES_CSV)
         sampler, t0, leftover = None, time.time(), []
-        self._hosts = {}
+        self._hosts, started = {}, False
         try:
             self._up(env, cell.cpus)
             self._wait_ready()
+            started = True
             time.sleep(grid.load.warmup)
             ids = self._containers()
             baseline = self._restart_counts(ids)
@@ -114,7 +115,7 @@ class DockerBackend:
         ids = ids or self._containers()
         events = self._events(ids, baseline, t0, error)
         notes = [f"Locust workers not removed on {url}" for url in leftover]
-        return replace(events, generator_hosts=self._hosts, notes=events.notes + notes)
+        return replace(events, generator_hosts=self._hosts, notes=events.notes + notes, api_started=started)
 
     def _up(self, env: dict, cpus: float) -> None:
         """api + lb recreated; the replicas load their model at settings.boot_cpus, then get the cell's CPU limit."""

@@ -89,10 +89,8 @@ class Finder:
             cell = self.cell(replicas, cpus)
             self.counts[cell.slug] = self.counts.get(cell.slug, 0) + 1
             status, _, record = self.run(cell, f"{cell.slug}-m{self.counts[cell.slug]}")
-            m = record.metrics
-            never_started = m.users_reached == 0 and m.error is not None  # e.g. the model-load child killed
-            if not m.oom_killed and not never_started:
-                return status
+            if not record.metrics.oom_killed and record.metrics.api_started:
+                return status  # (never started: e.g. the model-load child killed over the limit)
             self.memory = next_memory(self.memory)  # the limit did not hold: raise it, measure again
         return status
 

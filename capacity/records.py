@@ -26,6 +26,7 @@ class CellEvents:
     error: str | None = None  # why the cell could not be measured (fully)
     notes: list[str] = field(default_factory=list)  # one line per event, for the report
     generator_hosts: dict[str, int] = field(default_factory=dict)  # Locust workers per host (docker backend)
+    api_started: bool = True  # False: the replicas never became ready under the cell's limits
 
 
 class _Strict(BaseModel):
@@ -45,6 +46,7 @@ class CellMetrics(_Strict):
     samples: int = 0
     oom_killed: int = 0
     restarts: int = 0
+    api_started: bool = True
     error: str | None = None
     events: list[str] = []
     requests: int = 0
