@@ -17,7 +17,8 @@ from pathlib import Path
 
 from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.endpoints import check_endpoint
-from capacity.grid import GridError, check_machine, load_grid, with_worker_endpoints
+from capacity.grid import Grid, GridError, check_machine, load_grid, with_worker_endpoints
+from capacity.remote_workers import check_master_address
 from capacity.settings import Settings
 
 FIND_GRID = Path("capacity/grids/find.toml")
@@ -88,10 +89,12 @@ def add_commands(sub) -> None:
     _common(find)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, grid: Grid) -> Settings:
     settings = backend_settings(args, Settings())
     if args.tracking_uri:
         settings = settings.model_copy(update={"mlflow_tracking_uri": args.tracking_uri})
+    if grid.generators.endpoints:  # before the first turn may start the stack
+        check_master_address(settings.host_bind)
     return settings
 
 
@@ -106,7 +109,7 @@ def cmd_redline(args: argparse.Namespace) -> int:
     check_machine(grid, os.cpu_count() or 1)
     if args.repeats < 1 or (args.step is not None and args.step < 1):
         raise GridError("--repeats and --step must be >= 1")
-    settings = _settings(args)
+    settings = _settings(args, grid)
     out = _out(args, settings, "redline")
     params = {"repeats": args.repeats, "step": args.step, "target_users": args.target_users,
               "lock": str(args.lock) if args.lock else None}
@@ -155,7 +158,7 @@ def cmd_find(args: argparse.Namespace) -> int:
     replicas, ladder = args.replicas or list(grid.grid.replicas), args.cpus or list(grid.grid.cpus)
     if args.users < 1 or args.repeats < 1:
         raise GridError("--users and --repeats must be >= 1")
-    settings = _settings(args)
+    settings = _settings(args, grid)
     out = _out(args, settings, "find")
     if args.predict:
         data = _predict(args, out, replicas)

@@ -91,6 +91,15 @@ def test_a_bad_flag_stops_the_cli_before_anything_runs(capsys, tmp_path):
     assert not out.exists()
 
 
+def test_redline_and_find_refuse_a_loopback_master_before_their_first_turn(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOST_BIND", "127.0.0.1")
+    out = tmp_path / "run"
+    for args in (["find", "--users", "10"], ["redline", str(ROOT / "capacity/grids/redline-smoke.toml")]):
+        code = main([*args, "--worker-endpoint", "ssh://me@hostb", "--lock", str(tmp_path / "lock"), "--out", str(out)])
+        assert code == 2 and "HOST_BIND, which is 127.0.0.1: they cannot reach it" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "lock").exists()
+
+
 @pytest.mark.parametrize("bind", ["127.0.0.1", "127.0.1.1", "::1", "localhost", "0.0.0.0", "::"])
 def test_remote_workers_cannot_join_a_master_on_loopback_or_every_address(bind):
     with pytest.raises(CellError, match=f"HOST_BIND, which is {bind}"):
