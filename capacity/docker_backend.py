@@ -172,6 +172,9 @@ class DockerBackend:
         self._hosts = generator_hosts(cell_dir, log, remote)
         if self.remote is not None:
             self.remote.check_joined(log)
+        if "Gave up waiting for workers to connect" in log:  # Locust's own message; the master then exits 1
+            raise CellError("not every Locust worker joined the master within LOCUST_EXPECT_WORKERS_MAX_WAIT; "
+                            "see locust-compose.log")
         if result.returncode not in (0, 1) and not self._stopped:  # 1 = some requests failed: see the CSV files
             raise CellError(f"Locust exited with code {result.returncode}; see locust-compose.log")
 

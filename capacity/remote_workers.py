@@ -113,9 +113,15 @@ class RemoteWorkers:
             return
         port = os.environ.get("LOCUST_MASTER_NODE_PORT", "5557")
         lines = [f"{e.name} ({e.url}): {joined[e.name]} of {self.per_endpoint} joined; its workers' log:\n"
-                 + _tail(self._compose(e, "logs", "--no-color", "--tail", "3").stdout, 6) for e in short]
+                 + self._worker_log(e) for e in short]
         raise CellError(f"Locust workers did not join the master at {self.master}:{port} (can those hosts reach "
                         "it?):\n" + "\n".join(lines))
+
+    def _worker_log(self, endpoint: Endpoint) -> str:
+        try:
+            return _tail(self._compose(endpoint, "logs", "--no-color", "--tail", "3", timeout=30).stdout, 6) or "-"
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"- ({exc})"
 
     def down(self) -> list[str]:
         """Remove every endpoint's workers; returns the endpoints where that failed (cleanup goes on regardless)."""

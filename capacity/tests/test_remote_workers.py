@@ -135,3 +135,13 @@ def test_every_endpoints_workers_joined_needs_no_docker():
     workers.check_joined(LOG)  # hostb: 2 of 2 in the log; a shortfall would ask hostb for its workers' log
     assert workers.count == 2
     assert workers.master_env(1, 8000) == {"LOCUST_HOST": "http://10.200.0.1:8000", "LOCUST_EXPECT_WORKERS": "3"}
+
+
+def test_an_endpoint_whose_workers_did_not_join_is_named():
+    workers = RemoteWorkers(parse_endpoints(["ssh://me@hostb", "unix:///nonexistent/hostd.sock"]), 2, "10.200.0.1",
+                            ROOT)
+    with pytest.raises(CellError) as error:
+        workers.check_joined(LOG)  # hostb: 2 of 2; hostd: none (and no engine to ask for its workers' log)
+    message = str(error.value)
+    assert "did not join the master at 10.200.0.1:" in message
+    assert "hostd (unix:///nonexistent/hostd.sock): 0 of 2 joined" in message and "hostb (" not in message
