@@ -175,12 +175,12 @@ memory = "256M"
 """
 
 
-def capacity(swarm: Swarm, *args: str, timeout: float) -> subprocess.CompletedProcess:
+def capacity(swarm: Swarm, *args: str, timeout: float, **env: str) -> subprocess.CompletedProcess:
     """`python -m capacity ARGS --backend swarm` against this test's stack, sampling both worker nodes."""
     endpoints = [a for name in NODES for a in ("--node-endpoint", docker_host(name))]
     return subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "capacity", *args, "--backend", "swarm",
                            *endpoints, "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "API_PORT": swarm.env["API_PORT"]})
+                          env={**os.environ, "API_PORT": swarm.env["API_PORT"], **env})
 
 
 def test_capacity_sweep_updates_the_service_and_samples_every_node(swarm: Swarm, tmp_path: Path):
@@ -190,6 +190,9 @@ def test_capacity_sweep_updates_the_service_and_samples_every_node(swarm: Swarm,
     before = sorted(t["cpus"] for t in swarm.api_tasks())
     bad = capacity(swarm, "sweep", "capacity/grids/smoke.toml", "--stack", "nosuch", timeout=120)
     assert bad.returncode == 2 and "no stack nosuch" in bad.stderr, bad.stderr
+    worker = capacity(swarm, "sweep", "capacity/grids/smoke.toml", "--stack", STACK, timeout=120,
+                      DOCKER_HOST=docker_host(NODES[0]))  # a Swarm worker's engine, not the manager
+    assert worker.returncode == 2 and "not a Swarm manager" in worker.stderr, worker.stderr
     grid = tmp_path / "swarm.toml"
     grid.write_text(SWEEP_GRID)
     out = ROOT / "results" / f".swarm-test-{os.getpid()}"
@@ -219,7 +222,9 @@ def test_capacity_sweep_updates_the_service_and_samples_every_node(swarm: Swarm,
         with open(cell_dir / "resources.csv", newline="") as f:
             rows = list(csv.DictReader(f))
         api = [r for r in rows if r["role"] == "api"]
-        assert len({r["node"] for r in api}) >= 2, {r["node"] for r in api}
+        per_node = {n: sum(r["node"] == n for r in api) for n in sorted({r["node"] for r in api})}
+        print(f"swarm sweep: api samples per node {per_node}")
+        assert len(per_node) >= 2, per_node
         assert {int(r["mem_limit_bytes"]) for r in api} == {384 * 2**20}
         assert any(r["role"] == "lb" for r in rows) and any(r["role"] == "generator" for r in rows)
     finally:
