@@ -90,6 +90,9 @@ def add_commands(sub) -> None:
 
 
 def _settings(args: argparse.Namespace, grid: Grid) -> Settings:
+    if args.backend == "swarm":  # their start-up timing recreates compose services: not a Swarm stack's
+        raise GridError(f"{args.command} does not run on --backend swarm yet; `python -m capacity sweep GRID "
+                        "--backend swarm` does")
     settings = backend_settings(args, Settings())
     if args.tracking_uri:
         settings = settings.model_copy(update={"mlflow_tracking_uri": args.tracking_uri})

@@ -2,6 +2,7 @@
 `docker inspect` JSON (shaped as Docker 20.10 prints it), failed tasks, and the backend options of the CLI."""
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,12 @@ def test_backend_options_override_the_environment(monkeypatch):
 def test_a_bad_node_endpoint_fails_before_docker_is_asked(endpoint):
     with pytest.raises(CellError, match="--node-endpoint"):
         make_backend("swarm", Settings().model_copy(update={"node_endpoints": endpoint}))
+
+
+@pytest.mark.parametrize("argv", [["redline", "capacity/grids/redline-smoke.toml"], ["find", "--users", "100"]])
+def test_redline_and_find_refuse_the_swarm_backend_before_anything_runs(argv, capsys, monkeypatch):
+    from capacity.__main__ import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    assert main([*argv, "--backend", "swarm"]) == 2
+    assert "--backend swarm yet" in capsys.readouterr().err
