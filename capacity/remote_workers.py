@@ -28,6 +28,7 @@ WORKERS_COMPOSE = "docker-compose-locust-workers.yaml"
 LOCUST_IMAGE = "capacity-lab-locust:latest"  # docker-compose-locust.yaml's `image:`, built by the docker backend
 ROSTER = "locust_workers.json"  # loadtest.workers' roster for the CSV prefix `locust` (LOCUST_CSV)
 LOCAL = "local"  # the generator host name of workers on the master's own engine
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # compose's progress output, even with --no-color
 _READY = re.compile(r"(\S+)_[0-9a-f]{32} \(index \d+\) reported as ready\. ")
 
 
@@ -119,7 +120,8 @@ class RemoteWorkers:
 
     def _worker_log(self, endpoint: Endpoint) -> str:
         try:
-            return _tail(self._compose(endpoint, "logs", "--no-color", "--tail", "3", timeout=30).stdout, 6) or "-"
+            out = self._compose(endpoint, "logs", "--no-color", "--tail", "3", timeout=30).stdout
+            return _tail(_ANSI.sub("", out), 6) or "-"
         except (OSError, subprocess.SubprocessError) as exc:
             return f"- ({exc})"
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from compose import ROOT, Compose
+from compose import ROOT, Compose, wait_until
 from nodes import HOST_IP, docker, docker_host, node
 
 from capacity.records import CellRecord
@@ -68,8 +68,8 @@ def lab(stack: Compose) -> Iterator[Compose]:
             stack.run("up", "-d", "--no-deps", "--force-recreate", "--wait", "api", "lb", check=False, timeout=300)
 
 
-def capacity(lab: Compose, grid: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **lab.env, "HOST_BIND": HOST_IP, "LOCUST_MASTER_NODE_PORT": str(free_port())}
+def capacity(lab: Compose, grid: Path, out: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **lab.env, "HOST_BIND": HOST_IP, "LOCUST_MASTER_NODE_PORT": str(free_port()), **(env or {})}
     return subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "capacity", "sweep", str(grid), "--backend", "docker",
                            "--out", str(out), "--no-progress", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
@@ -115,3 +115,24 @@ def test_a_cell_with_workers_on_two_other_hosts_writes_what_a_local_one_does(lab
           f"remote {there.metrics.requests} requests, p95 {there.metrics.p95_ms} ms, {there.metrics.generator_hosts}")
     for name in NODES:  # the runner removed its workers
         assert docker(name, "ps", "-aq").stdout.split() == [], name
+
+
+def test_an_endpoint_that_cannot_reach_the_master_fails_the_cell_naming_it(lab: Compose, tmp_path: Path):
+    """A firewall on hostc rejects the master's worker port: hostb's worker joins, hostc's cannot; the master gives
+    up after LOCUST_EXPECT_WORKERS_MAX_WAIT and the cell's error names hostc. Both nodes are cleaned up."""
+    grid = tmp_path / "multihost.toml"
+    grid.write_text(GRID)
+    port = str(free_port())
+    subprocess.run(["ip", "netns", "exec", "hostc", "iptables", "-I", "DOCKER-USER", "-d", HOST_IP, "-p", "tcp",
+                    "--dport", port, "-j", "REJECT"], check=True, timeout=30)  # the node goes at the end, rule too
+    endpoints = [a for name in NODES for a in ("--worker-endpoint", docker_host(name))]
+    run = capacity(lab, grid, OUT / "firewalled", *endpoints,
+                   env={"LOCUST_MASTER_NODE_PORT": port, "LOCUST_EXPECT_WORKERS_MAX_WAIT": "20"})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]  # a cell error is the cell's verdict
+    record = CellRecord.read(OUT / "firewalled" / CELL)
+    error = record.metrics.error or ""
+    print(f"capacity multi-host, firewalled hostc: {record.status}: {error.splitlines()[:2]}")
+    assert record.status != "pass" and "did not join the master at 10.200.0.1:" in error, error
+    assert "hostc (unix:///run/offline-docker/hostc.sock): 0 of 1 joined" in error and "hostb (" not in error, error
+    for name in NODES:
+        wait_until(lambda n=name: docker(n, "ps", "-aq").stdout.split() == [], 30, f"no workers left on {name}", 2)
