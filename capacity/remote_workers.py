@@ -61,7 +61,11 @@ class RemoteWorkers:
         if endpoint is not None:
             env |= {"DOCKER_HOST": endpoint.url, "LOCUST_MASTER_HOST": self.master,
                     "LOCUST_WORKERS": str(self.per_endpoint), "LOCUST_WORKER_HOSTNAME": endpoint.name}
-        return subprocess.run(["docker", *args], env=env, cwd=self.root, timeout=timeout, **kw)
+        try:
+            return subprocess.run(["docker", *args], env=env, cwd=self.root, timeout=timeout, **kw)
+        except subprocess.TimeoutExpired:
+            where = f"on {endpoint.url}" if endpoint else "here"
+            raise CellError(f"`docker {' '.join(args[:2])}` {where} did not finish within {timeout:g} s") from None
 
     def _compose(self, endpoint: Endpoint, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return self._docker(endpoint, "compose", "-f", WORKERS_COMPOSE, *args, timeout=timeout, capture_output=True,
@@ -122,7 +126,7 @@ class RemoteWorkers:
         try:
             out = self._compose(endpoint, "logs", "--no-color", "--tail", "3", timeout=30).stdout
             return _tail(_ANSI.sub("", out), 6) or "-"
-        except (OSError, subprocess.SubprocessError) as exc:
+        except (OSError, CellError) as exc:
             return f"- ({exc})"
 
     def down(self) -> list[str]:
@@ -131,7 +135,7 @@ class RemoteWorkers:
         for endpoint in self.endpoints:
             try:
                 result = self._compose(endpoint, "down", "--timeout", "10", "--remove-orphans")
-            except subprocess.TimeoutExpired:
+            except CellError:  # timed out
                 failed.append(endpoint.url)
                 continue
             if result.returncode != 0:
