@@ -13,6 +13,7 @@ per host (metrics.generator_hosts).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import replace
@@ -29,6 +30,16 @@ from capacity.settings import Settings
 from labtools import compose_locust_env, wait_http
 
 CELL_KNOBS = ("API_CPUS", "API_MEMORY", "API_REPLICAS", "WEB_CONCURRENCY", "LB_CPUS", "LB_MEMORY")
+
+
+# The master's own exit code, from its log. Its workers quit first, so --abort-on-container-exit may stop the
+# master while it writes its last files: compose then reports 143 for a run that ended normally (find, 2026-11-30).
+MASTER_EXIT = re.compile(r"^master-\d+\s*\|.*Shutting down \(exit code (\d+)\)", re.MULTILINE)
+
+
+def master_exit_code(log: str, compose_code: int) -> int:
+    codes = MASTER_EXIT.findall(log)
+    return int(codes[-1]) if codes else compose_code
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -175,8 +186,9 @@ class DockerBackend:
         if "Gave up waiting for workers to connect" in log:  # Locust's own message; the master then exits 1
             raise CellError("not every Locust worker joined the master within LOCUST_EXPECT_WORKERS_MAX_WAIT; "
                             "see locust-compose.log")
-        if result.returncode not in (0, 1) and not self._stopped:  # 1 = some requests failed: see the CSV files
-            raise CellError(f"Locust exited with code {result.returncode}; see locust-compose.log")
+        code = master_exit_code(log, result.returncode)
+        if code not in (0, 1) and not self._stopped:  # 1 = some requests failed: see the CSV files
+            raise CellError(f"Locust exited with code {code}; see locust-compose.log")
 
     def stop_load(self) -> None:
         """End the running Locust now (SIGTERM to the master: it stops the users and writes its files), e.g. once
