@@ -74,6 +74,9 @@ def judge_step(step: Step, resources: dict, slo: Slo, think_time_s: float, api_e
         misses.append(f"latency: p95 {step.p95_ms:g} ms > {slo.p95_ms:g} ms")
     if step.requests == 0:
         misses.append("no requests completed")
+    if check.api_behind:
+        misses.append(f"behind: delivered {step.delivered_rps:,.0f} of {check.offered_rps:,.0f} req/s offered, "
+                      "Locust not busy")
     conservative = not check.valid and check.generator_only and not misses
     if api_events:
         status = FAIL

@@ -35,7 +35,8 @@ def _context(run: dict, out: Path) -> list[str]:
             "- Validity (loadtest.validity): delivered >= 80% of the offered load (Little's law), no Locust process "
             f"over {slo['generator_cpu_pct']:g}% CPU or waiting for a CPU > 20% of the time. An INVALID "
             "measurement is neither an answer nor a failure. A busy generator alone, with >= 90% of the load "
-            "delivered and the SLO met, is a conservative PASS (the latency it met includes Locust's waiting).",
+            "delivered and the SLO met, is a conservative PASS (the latency it met includes Locust's waiting); "
+            "delivered short of offered while Locust was not busy is the API falling behind: a FAIL.",
             *[f"- {n}" for n in run.get("notes", [])]]
 
 

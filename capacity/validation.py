@@ -21,10 +21,12 @@ class Validity:
     offered_rps: float | None = None
     ratio: float | None = None  # delivered / offered
     generator_only: bool = False  # INVALID only because the generator was busy, the load delivered
+    api_behind: bool = False  # delivered short of offered with the generator not busy: the API's shortfall
 
     def as_dict(self) -> dict:
         return {"valid": self.valid, "reasons": self.reasons, "notes": self.notes,
-                "offered_rps": self.offered_rps, "ratio": self.ratio, "generator_only": self.generator_only}
+                "offered_rps": self.offered_rps, "ratio": self.ratio, "generator_only": self.generator_only,
+                "api_behind": self.api_behind}
 
 
 def measurement_validity(users: int, think_time_s: float, response_ms: float | None, delivered_rps: float | None,
@@ -42,4 +44,5 @@ def measurement_validity(users: int, think_time_s: float, response_ms: float | N
     verdict = validity.judge(load, generators, replicas, validity.Thresholds(max_cpu_pct=max_generator_cpu_pct))
     return Validity(verdict.valid, list(verdict.reasons), list(verdict.notes),
                     None if verdict.offered_rps is None else round(verdict.offered_rps, 1),
-                    None if verdict.ratio is None else round(verdict.ratio, 3), verdict.generator_only)
+                    None if verdict.ratio is None else round(verdict.ratio, 3), verdict.generator_only,
+                    verdict.api_behind)

@@ -98,3 +98,11 @@ def test_a_busy_generator_that_delivered_the_load_and_met_the_slo_is_a_conservat
     missed = judge_step(_busy_step(900.0), busy, Slo(p95_ms=500), 1.75, [], 0.5)
     assert missed.status == INVALID  # the miss may be the generator's: never a failure
     assert any("waited for a CPU 24%" in r for r in missed.reasons)
+
+
+def test_a_shortfall_with_an_idle_generator_fails_the_step():
+    step = Step(150, 0, 20, 10, 63.0, 40.0, 30.0, 200.0, 400.0, 1300, 0, True)
+    idle = {"generator_cpu_peak_pct": 4.0, "generator_runqueue_pct": 1.0}
+    v = judge_step(step, idle, Slo(p95_ms=500), 1.75, [], 0.05)
+    assert v.status == FAIL and v.validity["api_behind"]
+    assert v.reasons == ["behind: delivered 63 of 84 req/s offered, Locust not busy"]

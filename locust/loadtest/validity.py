@@ -10,7 +10,10 @@
 A run is INVALID when any of these holds (thresholds in `Thresholds`, defaults from loadtest.settings):
 - delivered load is below `min_delivered_ratio` of the offered load. Offered load is Little's law for a closed
   loop: users / (mean think time + mean response time). In a healthy closed loop the two agree; when the
-  generator cannot wake its users on time (or the host cannot run them), delivered falls short;
+  generator cannot wake its users on time (or the host cannot run them), delivered falls short. When every
+  Locust process was measured and none is busy by the two rules below, the shortfall is the API's instead
+  (`api_behind`: requests queue up faster than they are answered, e.g. 1 x 0.05 CPU at 150 users, 2026-11-30):
+  the measurement is valid and says so in a note;
 - a Locust process (worker or master) used more than `max_cpu_pct` of one core (Locust's own 90% rule);
 - a Locust process was runnable but waiting for a CPU more than `max_runqueue_pct` of the wall time
   (`/proc/<pid>/schedstat`, field 2): the starved generator that stays under 90% CPU;
@@ -86,6 +89,7 @@ class Verdict:
     reasons: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     generator_only: bool = False  # INVALID only by the generator's CPU / run-queue rules, the load delivered
+    api_behind: bool = False  # delivered short of offered while every Locust process had CPU: the API's doing
 
     @property
     def label(self) -> str:
@@ -97,7 +101,7 @@ class Verdict:
 
     def as_dict(self) -> dict:
         return {"verdict": self.label, "valid": self.valid, "reason": self.reason, "reasons": list(self.reasons),
-                "notes": list(self.notes), "generator_only": self.generator_only,
+                "notes": list(self.notes), "generator_only": self.generator_only, "api_behind": self.api_behind,
                 "offered_rps": _round(self.offered_rps), "delivered_rps": _round(self.delivered_rps),
                 "ratio": _round(self.ratio, 3)}
 
@@ -142,22 +146,37 @@ def _replica_notes(replicas: Iterable[Replica], starved: bool, t: Thresholds) ->
     return notes
 
 
+def _all_measured(generators: list[Generator]) -> bool:
+    return bool(generators) and all(g.cpu_pct is not None and g.runqueue_pct is not None for g in generators)
+
+
+def _crowded(load: Load) -> bool:
+    return bool(load.target_users) and load.users > load.target_users * 1.01
+
+
 def judge(load: Load, generators: Iterable[Generator] = (), replicas: Iterable[Replica] = (),
           thresholds: Thresholds | None = None) -> Verdict:
     """VALID or INVALID with human reasons (see the module docstring for the rules)."""
     t = thresholds or Thresholds()
     ratio, line = _ratio(load), _load_line(load)
     short = load.steady and ratio is not None and ratio < t.min_delivered_ratio
+    generators = list(generators)
     reasons = _generator_reasons(generators, t)
+    # Short with every Locust process measured and none busy: the users wait for answers, not for a CPU.
+    api_behind = short and not reasons and _all_measured(generators) and not _crowded(load)
+    short = short and not api_behind
     generator_only = bool(reasons) and load.steady and ratio is not None and ratio >= t.busy_delivered_ratio
-    if load.target_users and load.users > load.target_users * 1.01:
+    if _crowded(load):
         reasons.append(f"{load.users:,} users run for a target of {load.target_users:,}: starved workers missed "
                        "their heartbeats and Locust gave their users to others")
         generator_only = False
     if line and (short or reasons):  # an INVALID verdict always says how far delivered fell short
         reasons.insert(0, line)
     notes = _replica_notes(replicas, starved=bool(reasons), t=t)
+    if api_behind:
+        notes.insert(0, f"{line} with Locust not busy: the API is falling behind (its requests queue up)")
     if not load.steady and load.users:
         notes.insert(0, "users are still being spawned: offered and delivered load are compared once steady")
     return Verdict(valid=not reasons, offered_rps=load.offered_rps, delivered_rps=load.delivered_rps,
-                   ratio=ratio, reasons=tuple(reasons), notes=tuple(notes), generator_only=generator_only)
+                   ratio=ratio, reasons=tuple(reasons), notes=tuple(notes), generator_only=generator_only,
+                   api_behind=api_behind)

@@ -69,3 +69,17 @@ def test_only_a_busy_generator_with_the_load_delivered_is_generator_only():
                          target_users=2_000), busy)
     assert not crowded.generator_only  # more users than asked for is not the generator's CPU alone
     assert not judge(Load(users=300, think_time_s=1.75, response_time_s=0.01, delivered_rps=165.0)).generator_only
+
+
+def test_a_shortfall_with_every_generator_idle_is_the_api_falling_behind():
+    # 1 x 0.05 CPU at 150 users (redline, 2026-11-30): 84 req/s offered, 63 delivered, Locust nearly idle.
+    load = Load(users=150, think_time_s=1.75, response_time_s=0.04, delivered_rps=63.0)
+    idle = [Generator("worker 1", 4.0, 1.0), Generator("master", 1.0, 0.2, role="master")]
+    v = judge(load, idle)
+    assert v.valid and v.api_behind and not v.reasons
+    assert v.notes[0].startswith("offered 84 req/s, delivered 63 (75%) with Locust not busy")
+    unmeasured = judge(load, [Generator("worker 1", 4.0, None)])
+    assert not unmeasured.valid and not unmeasured.api_behind  # no run-queue figure: cannot clear the generator
+    assert not judge(load).valid  # no generator data at all
+    busy = judge(load, [Generator("worker 1", 4.0, 35.0)])
+    assert not busy.valid and not busy.api_behind
