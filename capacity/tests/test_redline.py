@@ -106,3 +106,20 @@ def test_a_shortfall_with_an_idle_generator_fails_the_step():
     v = judge_step(step, idle, Slo(p95_ms=500), 1.75, [], 0.05)
     assert v.status == FAIL and v.validity["api_behind"]
     assert v.reasons == ["behind: delivered 63 of 84 req/s offered, Locust not busy"]
+
+
+def test_delivered_rate_is_taken_between_worker_reports():
+    # The master merges worker counters every 3 s: +510 requests per report at 300 users (170 req/s), the
+    # counters standing still in between (1 x 0.1 CPU, redline 2026-11-30, which first read 112 req/s).
+    from capacity.steps import Row
+
+    rows, count = [], 0
+    for second in range(60):
+        users = 100 * (1 + second // 20)
+        if second % 3 == 0:
+            count += 170 * users // 100
+        rows.append(Row(1_000 + second, users, count, 0, 20.0, 10.0, 60.0, 80.0))
+    rows += [Row(1_060, 300, count, 0, 20.0, 10.0, 60.0, 80.0), Row(1_061, 300, count, 0, 20.0, 10.0, 60.0, 80.0)]
+    steps = split_steps(rows, 100, 20, settle_s=10)
+    assert [s.users for s in steps] == [100, 200, 300]
+    assert [s.delivered_rps for s in steps] == [pytest.approx(56.67, abs=0.01), pytest.approx(113.33, abs=0.01), 170.0]
