@@ -106,6 +106,8 @@ def knee_of(verdicts: list[StepVerdict], max_users: int) -> Knee:
     else:
         if verdicts and not verdicts[-1].step.complete:
             ended_by = f"the run ended during the {verdicts[-1].step.users:,}-user step"
+        elif verdicts and verdicts[-1].step.users < max_users:
+            ended_by = f"the run ended after the {verdicts[-1].step.users:,}-user step"
     if held is None:
         return Knee(0, None, None, ended_by, "none" if kind == "knee" else kind, [v.as_dict() for v in verdicts])
     return Knee(held.step.users, held.step.delivered_rps, held.as_dict(), ended_by, kind,

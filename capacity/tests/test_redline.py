@@ -123,3 +123,8 @@ def test_delivered_rate_is_taken_between_worker_reports():
     steps = split_steps(rows, 100, 20, settle_s=10)
     assert [s.users for s in steps] == [100, 200, 300]
     assert [s.delivered_rps for s in steps] == [pytest.approx(56.67, abs=0.01), pytest.approx(113.33, abs=0.01), 170.0]
+
+
+def test_a_ramp_that_ended_below_max_users_says_so():
+    knee = knee_of([_verdict(100, PASS), _verdict(150, PASS)], 3000)
+    assert (knee.kind, knee.users, knee.ended_by) == ("lower bound", 150, "the run ended after the 150-user step")
