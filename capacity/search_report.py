@@ -109,7 +109,12 @@ def answer_line(data: dict, out: Path, backend: str, repeats: int = 3) -> str:
         return (f"**This machine cannot generate {users:,} users (INVALID, not a failure): "
                 f"{'; '.join(data['probe']['reasons'])}.** Predict from knees: "
                 f"`python -m capacity find --users {users} --predict --knees results/<redline run>`")
-    return f"**{users:,} users: {data['status']}** ({data['cells']} cell(s) measured; see below)."
+    if data["status"] == "OUT OF RANGE":
+        return (f"**{users:,} users: OUT OF RANGE: no replicas x CPU (up to 1 CPU per replica) that "
+                f"`--replicas` allows reaches the offered load plus the fit's error margin "
+                f"({data['loo_mean_pct'] or 0:.0f}%), by the fit {data['fit']}.** Allow more replicas "
+                "(`--replicas 1,2,4,8`) or measure more knees.")
+    return f"**{users:,} users: {data['status']}** ({data.get('cells', 0)} cell(s) measured; see below)."
 
 
 def _log_table(log: list[dict]) -> list[str]:

@@ -71,3 +71,12 @@ def test_prediction_within_and_out_of_range(run_dir, tmp_path_factory):
     first = (out / "summary.md").read_text().splitlines()[0]
     assert first.startswith("**500 users (~") and "PREDICTED from 3 valid knees" in first
     assert "python -m capacity find --users 500 --replicas 1" in first
+
+
+def test_a_prediction_out_of_range_says_what_to_change():
+    from capacity.search_report import answer_line
+
+    data = {"users": 10_000, "status": "OUT OF RANGE", "answer": None, "loo_mean_pct": 71.7,
+            "fit": "req/s = 3,978 x total CPU -70 (3 knees; leave-one-out error mean 71.7%, worst 153.3%)"}
+    line = answer_line(data, None, "docker", 3)
+    assert line.startswith("**10,000 users: OUT OF RANGE") and "--replicas 1,2,4,8" in line and "72%" in line
