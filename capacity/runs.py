@@ -1,6 +1,8 @@
 """run.json of a `redline` or `find` run: what was asked, on which backend and machine, with which code.
 
 A resumed run must have been made with the same kind, load, SLO, lb and backend; anything else is a new run.
+One exception: a redline run may raise its ramps' ceiling (`load.users`) while no measured ramp reached the old
+one, so larger configurations join a run whose knees were all below it. run.json keeps that history.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ def open_search_run(out: Path, kind: str, grid: Grid, backend: str, notes: list[
                                                                      if k != "lock"}
         if run.get("kind") != kind or run["backend"] != backend or not same:
             raise GridError(f"{out}: made by another command, backend or options; start a new --out")
+        if kind == "redline":
+            _raise_ceiling(out, run, current["load"])
         for key in ("load", "slo", "lb"):
             if run["grid"][key] != current[key]:
                 raise GridError(f"{out}: made with a different `{key}` table; start a new --out")
@@ -42,3 +46,20 @@ def open_search_run(out: Path, kind: str, grid: Grid, backend: str, notes: list[
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(run, indent=2) + "\n")
     return run
+
+
+def _raise_ceiling(out: Path, run: dict, load: dict) -> None:
+    """Accept a higher `load.users` when every ramp measured so far ended below the old ceiling."""
+    old = run["grid"]["load"]
+    if old == load or {**old, "users": load["users"]} != load or load["users"] < old["users"]:
+        return
+    at_ceiling = [p.parent.name for p in sorted(out.glob("*/knee.json"))
+                  if json.loads(p.read_text()).get("ended_by", "").startswith("max users")]
+    if at_ceiling:
+        raise GridError(f"{out}: {', '.join(at_ceiling)} reached the old ceiling of {old['users']:,} users; "
+                        "raising it needs a new --out")
+    ramps = len(list(out.glob("*/knee.json")))
+    run.setdefault("history", []).append(
+        f"{datetime.now(UTC).isoformat(timespec='seconds')}: max users raised from {old['users']:,} to "
+        f"{load['users']:,}; the {ramps} ramp(s) measured before all ended below {old['users']:,}")
+    run["grid"]["load"] = load

@@ -37,7 +37,7 @@ def _context(run: dict, out: Path) -> list[str]:
             "measurement is neither an answer nor a failure. A busy generator alone, with >= 90% of the load "
             "delivered and the SLO met, is a conservative PASS (the latency it met includes Locust's waiting); "
             "delivered short of offered while Locust was not busy is the API falling behind: a FAIL.",
-            *[f"- {n}" for n in run.get("notes", [])]]
+            *[f"- {n}" for n in run.get("notes", [])], *[f"- Resumed {h}" for h in run.get("history", [])]]
 
 
 def _fit(configs: list[dict]) -> Fit | None:

@@ -12,7 +12,7 @@ import pytest
 
 import capacity.redline as redline
 from capacity.cells import Cell
-from capacity.grid import parse_grid
+from capacity.grid import GridError, parse_grid
 from capacity.knees import configurations, prediction
 from capacity.runs import open_search_run
 from capacity.search_report import write_find_report, write_redline_report
@@ -80,3 +80,20 @@ def test_a_prediction_out_of_range_says_what_to_change():
             "fit": "req/s = 3,978 x total CPU -70 (3 knees; leave-one-out error mean 71.7%, worst 153.3%)"}
     line = answer_line(data, None, "docker", 3)
     assert line.startswith("**10,000 users: OUT OF RANGE") and "--replicas 1,2,4,8" in line and "72%" in line
+
+
+def test_a_redline_run_raises_its_ceiling_only_while_no_ramp_reached_it(run_dir):
+    grid = parse_grid(GRID)
+    higher = grid.model_copy(update={"load": grid.load.model_copy(update={"users": grid.load.users + 1000})})
+    params = {"repeats": 1, "step": 300, "target_users": 10_000}
+    run = open_search_run(run_dir, "redline", higher, "native", [], params)
+    assert run["grid"]["load"]["users"] == grid.load.users + 1000
+    assert "3 ramp(s) measured before all ended below" in run["history"][0]
+    lower = grid.model_copy(update={"load": grid.load.model_copy(update={"spawn_rate": 1})})
+    with pytest.raises(GridError, match="different `load` table"):
+        open_search_run(run_dir, "redline", lower, "native", [], params)
+    knee = run_dir / "cpu0.5-mem256M-x1-p1-r1" / "knee.json"
+    knee.write_text(json.dumps({"ended_by": "max users 3,000 held"}))
+    highest = higher.model_copy(update={"load": higher.load.model_copy(update={"users": grid.load.users + 2000})})
+    with pytest.raises(GridError, match="cpu0.5-mem256M-x1-p1-r1 reached the old ceiling"):
+        open_search_run(run_dir, "redline", highest, "native", [], params)
