@@ -5,6 +5,8 @@
    limit every later cell runs with (capacity.search.memory_limit: + margin). An INVALID probe means this
    machine cannot generate N users: the search stops and says so (predict from knees instead).
 2. Search: per replica count, bisect the CPU per replica; the boundary measured `repeats` times on both sides.
+   With `knees` (a redline run with the same SLO and think time), the configurations whose every ramp failed
+   at N users or fewer, and the rungs under them, are ruled out unmeasured (capacity.knees.ruled_out).
    Every later cell checks the memory limit: an OOM kill raises it one rung and measures the cell again.
 Each measurement is a folder `<slug>-m<k>` (k-th measurement of that cell) holding a sweep cell's files; a
 resumed run reads finished folders back, so the search replays to where it stopped.
@@ -19,7 +21,8 @@ from tqdm import tqdm
 
 from capacity.cells import Cell
 from capacity.engine import Turns
-from capacity.grid import Grid
+from capacity.grid import Grid, GridError
+from capacity.knees import ruled_out
 from capacity.records import CellRecord
 from capacity.redline import FAIL, judge_ramp
 from capacity.redline_run import api_events, throttle_sampler
@@ -106,22 +109,38 @@ def _result(search: Search | None, probe: tuple, finder: Finder, params: dict) -
     result = search.run() if search else None
     answer = result.answer if result else None
     return {"users": params["users"], "memory": finder.memory, "probe": {"status": probe[0], "reasons": probe[2]},
+            "knees_run": params.get("knees"),
+            "ruled_out": {str(r): c for r, c in (search.ruled_out if search else {}).items()},
             "status": "CONFIRMED" if answer else ("INVALID" if probe[0] == INVALID else "NOT FOUND"),
             "answer": None if answer is None else {"replicas": answer.replicas, "cpus": answer.cpus,
                                                    "memory": finder.memory, "total_cpus": answer.total_cpus},
             "boundaries": [] if result is None else [
-                {"replicas": b.replicas, "cpus": b.cpus, "below": b.below,
+                {"replicas": b.replicas, "cpus": b.cpus, "below": b.below, "ruled_out": b.ruled_out,
                  "outcomes": {f"{c:g}": o for c, o in b.outcomes.items()}} for b in result.boundaries],
             "cells": len(finder.log), "grid_cells": result.grid_cells if result else None, "log": finder.log}
 
 
+def _ruled_out(grid: Grid, params: dict) -> dict[int, float]:
+    if not params.get("knees"):
+        return {}
+    knees = Path(params["knees"])
+    if not (knees / "run.json").is_file():
+        raise GridError(f"--knees {knees}: not a redline run folder (no run.json)")
+    try:
+        return ruled_out(knees, params["users"], grid.slo.model_dump(mode="json"), grid.load.model_dump(mode="json"))
+    except ValueError as exc:
+        raise GridError(f"--knees {exc}") from None
+
+
 def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: dict, progress: bool = True) -> dict:
-    """params: users, duration, ladder, replicas, repeats, margin, memory (fixed: no probe), lock (a file to flock
-    per cell on a shared Docker engine: capacity.engine)."""
+    """params: users, duration, ladder, replicas, repeats, margin, memory (fixed: no probe), knees (a redline run
+    folder that rules configurations out, or None), lock (a file to flock per cell on a shared Docker engine:
+    capacity.engine)."""
     from capacity.search_report import write_find_report
 
     g = fixed_grid(grid, params["users"], params["duration"])
     lock = Path(params["lock"]) if params.get("lock") else None
+    ruled = _ruled_out(g, params)
     open_search_run(out, "find", g, backend.name, [], params)  # a resumed run is checked before any wait
     bar = tqdm(unit="cell", disable=not progress, dynamic_ncols=True)
     finder = Finder(g, backend, out, settings, params.get("memory") or grid.grid.memory[0], bar)
@@ -135,7 +154,7 @@ def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: di
             probe = finder.probe(min(params["replicas"]), max(params["ladder"]), finder.memory, params["margin"])
             finder.memory = probe[1]
         search = None if probe[0] == INVALID else Search(params["ladder"], params["replicas"], finder.measure,
-                                                         params["repeats"])
+                                                         params["repeats"], ruled)
         data = _result(search, probe, finder, params)
     finally:
         bar.close()

@@ -78,6 +78,26 @@ def fit_points(configs: list[dict]) -> list[Point]:
             for c in configs if c["kind"] == "knee" and c["users"] and c["rps"]]
 
 
+def ruled_out(run_dir: Path, users: int, slo: dict, load: dict) -> dict[int, float]:
+    """Per replica count, the largest CPU per replica whose every ramp failed at `users` or fewer: `find` never
+    measures it or anything under it. Only a run with the same SLO and think time can rule anything out."""
+    knees = read_run(run_dir)["grid"]
+    think = (knees["load"]["wait_min"], knees["load"]["wait_max"])
+    if (knees["slo"], think) != (slo, (load["wait_min"], load["wait_max"])):
+        raise ValueError(f"{run_dir}: its ramps used another SLO or think time than this search; they rule "
+                         "nothing out")
+    groups: dict[str, list[dict]] = {}
+    for r in knee_records(run_dir):
+        groups.setdefault(r["cell"]["slug"], []).append(r)
+    bounds: dict[int, float] = {}
+    for reps in groups.values():
+        failed_at = [next((s["users"] for s in r["steps"] if s["status"] == "fail"), None) for r in reps]
+        if all(r["kind"] in ("knee", "none") for r in reps) and all(f is not None and f <= users for f in failed_at):
+            cell = reps[0]["cell"]
+            bounds[cell["replicas"]] = max(bounds.get(cell["replicas"], 0.0), cell["cpus"])
+    return bounds
+
+
 def think_time(run: dict) -> float:
     load = run["grid"]["load"]
     return (load["wait_min"] + load["wait_max"]) / 2

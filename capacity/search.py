@@ -8,7 +8,10 @@ the search runs the same on a real backend and on recorded outcomes (tests). Rul
   is neither a pass nor a fail: the search moves up (it never answers with an unmeasured cell) and the report
   lists it with its reason;
 - the boundary is measured `repeats` times on both sides: the answer is the cheapest configuration whose
-  repeats all pass; a repeat that fails moves the answer one rung up.
+  repeats all pass; a repeat that fails moves the answer one rung up;
+- `ruled_out` (replicas -> CPU per replica): rungs at or under it are known not to hold, e.g. from a redline
+  run whose ramps all failed at N users or fewer (capacity.knees.ruled_out). They are never measured, and the
+  rung under the answer is not measured again when the knees already ruled it out.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ Measure = Callable[[int, float], str]
 class Boundary:
     replicas: int
     cpus: float | None  # the smallest CPU per replica whose repeats all passed (None: no rung held)
-    below: float | None  # the rung under it (measured to show it does not hold)
+    below: float | None  # the rung under it (measured, or ruled out, to show it does not hold)
     outcomes: dict[float, list[str]] = field(default_factory=dict)
+    ruled_out: float | None = None  # rungs up to this CPU were known not to hold: never measured
 
     @property
     def total_cpus(self) -> float | None:
@@ -46,11 +50,12 @@ class SearchResult:
 
 
 class Search:
-    def __init__(self, ladder: list[float], replicas: list[int], measure: Measure, repeats: int = 3):
+    def __init__(self, ladder: list[float], replicas: list[int], measure: Measure, repeats: int = 3,
+                 ruled_out: dict[int, float] | None = None):
         if not ladder or not replicas or repeats < 1:
             raise ValueError("search: the CPU ladder and the replica counts must not be empty, repeats >= 1")
         self.ladder, self.replicas = sorted(set(ladder)), sorted(set(replicas))
-        self.measure, self.repeats = measure, repeats
+        self.measure, self.repeats, self.ruled_out = measure, repeats, ruled_out or {}
         self.cells = 0
         self._seen: dict[tuple[int, float], list[str]] = {}
 
@@ -86,16 +91,23 @@ class Search:
         return all(o == PASS for o in outcomes)
 
     def _confirm(self, replicas: int, rungs: list[float], index: int | None) -> Boundary:
+        known = self._known_below(replicas)
         while index is not None and index < len(rungs):
             if self._repeat(replicas, rungs[index], stop_on_fail=True):
                 break
             index += 1
         if index is None or index >= len(rungs):
-            return Boundary(replicas, None, None, self._outcomes(replicas))
+            return Boundary(replicas, None, None, self._outcomes(replicas), known)
         below = rungs[index - 1] if index > 0 else None
         if below is not None:
             self._repeat(replicas, below, stop_on_fail=False)
-        return Boundary(replicas, rungs[index], below, self._outcomes(replicas))
+        return Boundary(replicas, rungs[index], below if below is not None else known, self._outcomes(replicas),
+                        known)
+
+    def _known_below(self, replicas: int) -> float | None:
+        """The highest ladder rung the knees ruled out for this replica count."""
+        bound = self.ruled_out.get(replicas)
+        return max((c for c in self.ladder if bound is not None and c <= bound + 1e-9), default=None)
 
     def _outcomes(self, replicas: int) -> dict[float, list[str]]:
         return {c: list(o) for (r, c), o in sorted(self._seen.items()) if r == replicas}
@@ -104,10 +116,11 @@ class Search:
         boundaries: list[Boundary] = []
         for replicas in self.replicas:
             best = SearchResult(boundaries, self.cells, 0).answer
-            rungs = [c for c in self.ladder
-                     if best is None or c * replicas < best.total_cpus - 1e-9]
+            known = self._known_below(replicas)
+            rungs = [c for c in self.ladder if (best is None or c * replicas < best.total_cpus - 1e-9)
+                     and (known is None or c > known)]
             if not rungs:
-                boundaries.append(Boundary(replicas, None, None, {}))
+                boundaries.append(Boundary(replicas, None, None, {}, known))
                 continue
             boundaries.append(self._confirm(replicas, rungs, self._bisect(replicas, rungs)))
         return SearchResult(boundaries, self.cells, len(self.ladder) * len(self.replicas))

@@ -2,6 +2,7 @@
 
     python -m capacity redline capacity/grids/redline.toml [--repeats 3] [--step 500] [--backend docker|native]
     python -m capacity find --users 2000 [--grid capacity/grids/find.toml] [--replicas 1,2] [--cpus 0.05,0.1,...]
+                            [--knees results/<redline run>]
     python -m capacity find --users 10000 --predict --knees results/<redline run>
     python -m capacity find --users 10000 --replicas 2 --cpus 0.5 --memory 192M --workers 6 --confirms <prediction>
 """
@@ -84,7 +85,8 @@ def add_commands(sub) -> None:
     find.add_argument("--duration", type=float, help="seconds of load per cell (default: the grid's)")
     find.add_argument("--workers", type=int, help="Locust workers (docker backend; default: the grid's)")
     find.add_argument("--predict", action="store_true", help="measure nothing: predict from --knees")
-    find.add_argument("--knees", type=Path, help="a redline run folder whose knees the prediction fits")
+    find.add_argument("--knees", type=Path, help="a redline run folder: --predict fits its knees; a search never "
+                                                 "measures the configurations whose every ramp failed at <= N users")
     find.add_argument("--confirms", type=Path, help="the prediction folder this run checks (marks it CONFIRMED)")
     _common(find)
 
@@ -170,7 +172,7 @@ def cmd_find(args: argparse.Namespace) -> int:
                       os.cpu_count() or 1)
         params = {"users": args.users, "duration": args.duration or grid.load.duration, "ladder": ladder,
                   "replicas": replicas, "repeats": args.repeats, "margin": args.margin, "memory": args.memory,
-                  "lock": str(args.lock) if args.lock else None}
+                  "knees": str(args.knees) if args.knees else None, "lock": str(args.lock) if args.lock else None}
         data = find(grid, make_backend(args.backend, settings), out, settings, params, progress=not args.no_progress)
         if args.confirms:
             _mark_confirmed(args.confirms, data, out)

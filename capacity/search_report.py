@@ -141,6 +141,10 @@ def write_find_report(out: Path) -> dict:
                   f"{data['predicted_rps']:,.0f} req/s for the answer (its mean error is the safety margin).",
                   "- Leave-one-out: " + ", ".join(f"{lab}: measured {m:,.0f}, predicted {p:,.0f}"
                                                    for lab, m, p in data["loo"])]
+    if data.get("ruled_out"):
+        lines += ["", f"Ruled out unmeasured by the knees of `{data['knees_run']}` (every ramp failed at "
+                  f"{data['users']:,} users or fewer): " + ", ".join(
+                      f"{r} x <= {c:g} CPU" for r, c in sorted(data["ruled_out"].items())) + "."]
     if data.get("log"):
         memory = data.get("memory")
         searched = "of every searched cell" if len(data["log"]) > 1 else "the search would have started with"

@@ -66,3 +66,18 @@ def test_memory_limit_from_peaks_with_margin():
         memory_limit([None, 0])
     with pytest.raises(ValueError):
         Search([], [1], lambda r, c: PASS)
+
+
+def test_rungs_the_knees_ruled_out_are_never_measured():
+    calls = []
+
+    def measure(replicas, cpus):
+        calls.append((replicas, cpus))
+        return PASS if cpus * replicas >= 0.15 else FAIL
+
+    result = Search([0.05, 0.1, 0.15, 0.2, 0.25], [1, 2], measure, ruled_out={1: 0.1, 2: 0.1}).run()
+    one, two = result.boundaries
+    assert (one.cpus, one.below, one.ruled_out) == (0.15, 0.1, 0.1)  # the rung under it: ruled out, not measured
+    assert one.outcomes == {0.15: [PASS] * 3, 0.2: [PASS]}
+    assert (two.cpus, two.ruled_out, two.outcomes) == (None, 0.1, {})  # 2 x 0.05 is cheaper, but ruled out
+    assert all(c > 0.1 for _, c in calls) and result.cells == len(calls) == 4

@@ -13,8 +13,8 @@ import pytest
 import capacity.redline as redline
 from capacity.cells import Cell
 from capacity.grid import GridError, parse_grid
-from capacity.knees import configurations, prediction
-from capacity.runs import open_search_run
+from capacity.knees import configurations, prediction, ruled_out
+from capacity.runs import open_search_run, read_run
 from capacity.search_report import write_find_report, write_redline_report
 from capacity.validation import Validity
 
@@ -97,3 +97,24 @@ def test_a_redline_run_raises_its_ceiling_only_while_no_ramp_reached_it(run_dir)
     highest = higher.model_copy(update={"load": higher.load.model_copy(update={"users": grid.load.users + 2000})})
     with pytest.raises(GridError, match="cpu0.5-mem256M-x1-p1-r1 reached the old ceiling"):
         open_search_run(run_dir, "redline", highest, "native", [], params)
+
+
+def test_knees_rule_out_the_configurations_that_failed_at_n_users_or_fewer(run_dir):
+    grid = read_run(run_dir)["grid"]
+    slo, load = grid["slo"], grid["load"]
+    assert ruled_out(run_dir, 1_200, slo, load) == {1: 1.0, 2: 0.5}  # every ramp held 900 and failed at 1,200
+    assert ruled_out(run_dir, 1_199, slo, load) == {}
+    with pytest.raises(ValueError, match="another SLO or think time"):
+        ruled_out(run_dir, 1_200, slo | {"p95_ms": slo["p95_ms"] * 2}, load)
+    with pytest.raises(ValueError, match="another SLO or think time"):
+        ruled_out(run_dir, 1_200, slo, load | {"wait_min": 0.1})
+
+
+def test_the_find_report_names_what_the_knees_ruled_out(tmp_path):
+    open_search_run(tmp_path, "find", parse_grid(GRID), "native", [], {"users": 1_200, "knees": "results/r"})
+    data = {"users": 1_200, "status": "NOT FOUND", "cells": 0, "answer": None, "log": [], "knees_run": "results/r",
+            "ruled_out": {"1": 1.0, "2": 0.5}}
+    (tmp_path / "find.json").write_text(json.dumps(data))
+    write_find_report(tmp_path)
+    assert ("Ruled out unmeasured by the knees of `results/r` (every ramp failed at 1,200 users or fewer): "
+            "1 x <= 1 CPU, 2 x <= 0.5 CPU.") in (tmp_path / "summary.md").read_text()
