@@ -1,6 +1,7 @@
 """From measured knees to a prediction: delivered req/s against API CPU, checked on knees left out.
 
-Two linear models, fitted by least squares (numpy):
+Three linear models, fitted by least squares (numpy):
+- `proportional`: rps = a * total_cpus   (a fixed CPU cost per request: no CPU, no requests)
 - `total`: rps = a * total_cpus + b
 - `per_replica`: rps = a * total_cpus + b * replicas + c   (a fixed cost or gain per replica)
 Each is scored by leave-one-out: fitted without one knee, it predicts that knee; the error is
@@ -19,7 +20,8 @@ from statistics import fmean, median
 
 import numpy as np
 
-MODELS = ("total", "per_replica")
+MODELS = ("proportional", "total", "per_replica")
+COEFS = {"proportional": 1, "total": 2, "per_replica": 3}
 REQS_PER_WORKER = 1_000  # req/s one Locust worker process offers comfortably (one saturates near 2,600 here)
 
 
@@ -50,15 +52,19 @@ class Fit:
 
     def describe(self) -> str:
         a = self.coef
-        formula = (f"req/s = {a[0]:,.0f} x total CPU {a[1]:+,.0f}" if self.model == "total" else
-                   f"req/s = {a[0]:,.0f} x total CPU {a[1]:+,.0f} x replicas {a[2]:+,.0f}")
+        formula = f"req/s = {a[0]:,.0f} x total CPU"
+        if self.model == "per_replica":
+            formula += f" {a[1]:+,.0f} x replicas"
+        if self.model != "proportional":
+            formula += f" {a[-1]:+,.0f}"
         err = ("not enough knees to leave one out" if self.loo_mean_pct is None else
                f"leave-one-out error mean {self.loo_mean_pct:.1f}%, worst {self.loo_max_pct:.1f}%")
         return f"{formula} ({self.points} knees; {err})"
 
 
 def _features(model: str, total_cpus: float, replicas: int) -> list[float]:
-    return [total_cpus, 1.0] if model == "total" else [total_cpus, float(replicas), 1.0]
+    return {"proportional": [total_cpus], "total": [total_cpus, 1.0],
+            "per_replica": [total_cpus, float(replicas), 1.0]}[model]
 
 
 def _solve(model: str, points: list[Point]) -> tuple[float, ...]:
@@ -69,7 +75,7 @@ def _solve(model: str, points: list[Point]) -> tuple[float, ...]:
 
 
 def fit(points: list[Point], model: str) -> Fit:
-    need = 2 if model == "total" else 3
+    need = COEFS[model]
     if len(points) < need:
         raise ValueError(f"fit `{model}`: needs at least {need} knees, got {len(points)}")
     coef = _solve(model, points)
@@ -93,7 +99,7 @@ def best_fit(points: list[Point]) -> Fit:
         except ValueError:
             continue
     if not fits:
-        raise ValueError(f"prediction: needs at least 2 knees, got {len(points)}")
+        raise ValueError(f"prediction: needs at least 1 knee, got {len(points)}")
     return min(fits, key=lambda f: (f.loo_mean_pct is None, f.loo_mean_pct or 0.0, len(f.coef)))
 
 

@@ -20,10 +20,18 @@ def test_fit_recovers_the_line_and_scores_it_on_held_out_knees():
     assert "leave-one-out" in f.describe()
 
 
-def test_best_fit_prefers_the_smaller_error_and_needs_two_knees():
+def test_best_fit_prefers_the_smaller_error_and_needs_a_knee():
     assert best_fit(knees()).loo_mean_pct <= fit(knees(), "per_replica").loo_mean_pct
     with pytest.raises(ValueError):
-        best_fit(knees()[:1])
+        best_fit([])
+
+
+def test_a_fixed_cpu_cost_per_request_is_the_proportional_model():
+    points = [Point(p.replicas, p.cpus, p.rps - 40, 300.0, p.label) for p in knees()]
+    f = best_fit(points)
+    assert f.model == "proportional" and f.coef[0] == pytest.approx(8000, rel=0.05)
+    assert f.describe().startswith("req/s = 8,") and "x total CPU (6 knees" in f.describe()
+    assert fit(points[:2], "proportional").loo_mean_pct is not None  # one knee left out of two still scores
 
 
 def test_littles_law_and_the_cheapest_predicted_deployment():
