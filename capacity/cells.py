@@ -14,6 +14,11 @@ class CellError(RuntimeError):
     """A cell (or a backend) could not be measured; the message is the reason shown in the report."""
 
 
+class GeneratorError(CellError):
+    """The load generator (Locust), not the API, could not run the cell: the measurement is INVALID, never a
+    failure of the configuration."""
+
+
 @dataclass(frozen=True)
 class Cell:
     index: int  # position in the sweep (grid order), 1-based

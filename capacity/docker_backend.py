@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from capacity.cells import Cell, CellError, locust_env
+from capacity.cells import Cell, CellError, GeneratorError, locust_env
 from capacity.dockerstats import DockerSampler, docker
 from capacity.endpoints import parse_endpoints
 from capacity.grid import Grid
@@ -100,7 +100,7 @@ class DockerBackend:
         return remote
 
     def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
-        env, error, ids, baseline = cell.env(grid.lb), None, {}, {}
+        env, error, generator_error, ids, baseline = cell.env(grid.lb), None, None, {}, {}
         writer = sample_writer(cell_dir / RESOURCES_CSV)
         sampler, t0, leftover = None, time.time(), []
         self._hosts, started = {}, False
@@ -114,6 +114,8 @@ class DockerBackend:
             sampler = DockerSampler(writer, ids, self.settings.sample_interval_s)
             sampler.start()
             self._run_locust(grid, cell_dir, env)
+        except GeneratorError as exc:
+            generator_error = str(exc)
         except CellError as exc:
             error = str(exc)
         finally:
@@ -126,7 +128,8 @@ class DockerBackend:
         ids = ids or self._containers()
         events = self._events(ids, baseline, t0, error)
         notes = [f"Locust workers not removed on {url}" for url in leftover]
-        return replace(events, generator_hosts=self._hosts, notes=events.notes + notes, api_started=started)
+        return replace(events, generator_hosts=self._hosts, notes=events.notes + notes, api_started=started,
+                       generator_error=generator_error)
 
     def _up(self, env: dict, cpus: float) -> None:
         """api + lb recreated; the replicas load their model at settings.boot_cpus, then get the cell's CPU limit."""
@@ -176,7 +179,7 @@ class DockerBackend:
             result = self._compose("up", "--no-build", "--abort-on-container-exit", "--exit-code-from", "master",
                                    env=locust, timeout=budget, locust=True)
         except subprocess.TimeoutExpired:
-            raise CellError(f"Locust did not finish within {budget:g} s; stopped") from None
+            raise GeneratorError(f"Locust did not finish within {budget:g} s; stopped") from None
         log = result.stdout + result.stderr
         (cell_dir / "locust-compose.log").write_text(log)
         remote = [e.name for e in self.remote.endpoints] if self.remote else []
@@ -184,11 +187,11 @@ class DockerBackend:
         if self.remote is not None:
             self.remote.check_joined(log)
         if "Gave up waiting for workers to connect" in log:  # Locust's own message; the master then exits 1
-            raise CellError("not every Locust worker joined the master within LOCUST_EXPECT_WORKERS_MAX_WAIT; "
+            raise GeneratorError("not every Locust worker joined the master within LOCUST_EXPECT_WORKERS_MAX_WAIT; "
                             "see locust-compose.log")
         code = master_exit_code(log, result.returncode)
         if code not in (0, 1) and not self._stopped:  # 1 = some requests failed: see the CSV files
-            raise CellError(f"Locust exited with code {code}; see locust-compose.log")
+            raise GeneratorError(f"Locust exited with code {code}; see locust-compose.log")
 
     def stop_load(self) -> None:
         """End the running Locust now (SIGTERM to the master: it stops the users and writes its files), e.g. once

@@ -75,7 +75,7 @@ def cell_metrics(summary: dict | None, samples: list[dict], events: CellEvents) 
     """The flat record judged by slo.py and tabulated by report.py. `summary` is None when Locust wrote nothing."""
     peaks = resource_peaks(samples)
     out = {**peaks, "oom_killed": events.oom_killed, "restarts": events.restarts, "api_started": events.api_started,
-           "error": events.error,
+           "error": events.error, "generator_error": events.generator_error,
            "events": events.notes, "generator_hosts": events.generator_hosts}
     if summary is None:
         return CellMetrics(**out, generator_cpu_peak_pct=peaks["generator_cpu_sampled_pct"])

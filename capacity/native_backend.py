@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from capacity.cells import Cell, CellError, locust_env
+from capacity.cells import Cell, CellError, GeneratorError, locust_env
 from capacity.grid import Grid
 from capacity.metrics import RESOURCES_CSV, sample_writer
 from capacity.native_watch import Watched, Watcher
@@ -64,7 +64,7 @@ class NativeBackend:
         writer = sample_writer(cell_dir / RESOURCES_CSV)
         watcher = Watcher(writer, self.settings.sample_interval_s)
         procs: list[Managed] = []
-        error = None
+        error = generator_error = None
         try:
             urls = self._start_replicas(cell, cell_dir, watcher, procs)
             watcher.start()
@@ -76,6 +76,8 @@ class NativeBackend:
             procs.append(locust)
             watcher.add(Watched("generator", "locust", locust.proc))
             self._wait_locust(locust.proc, grid.load.run_seconds)
+        except GeneratorError as exc:
+            generator_error = str(exc)
         except CellError as exc:
             error = str(exc)
         finally:
@@ -84,7 +86,8 @@ class NativeBackend:
                 managed.stop()
             writer.close()
         problems = [p for p in (error, *watcher.crashes) if p]
-        return CellEvents(oom_killed=len(watcher.kills), error="; ".join(problems) or None, notes=watcher.kills)
+        return CellEvents(oom_killed=len(watcher.kills), error="; ".join(problems) or None, notes=watcher.kills,
+                          generator_error=generator_error)
 
     def _start_replicas(self, cell: Cell, cell_dir: Path, watcher: Watcher, procs: list) -> list[str]:
         urls = []
@@ -126,9 +129,9 @@ class NativeBackend:
             code = locust.wait(timeout=run_seconds + 90)
         except subprocess.TimeoutExpired:
             stop_group(locust)
-            raise CellError(f"Locust did not finish within {run_seconds + 90:g} s; stopped") from None
+            raise GeneratorError(f"Locust did not finish within {run_seconds + 90:g} s; stopped") from None
         if code not in (0, 1) and not self._stopped:
-            raise CellError(f"Locust exited with code {code}; see locust.log")
+            raise GeneratorError(f"Locust exited with code {code}; see locust.log")
 
     def stop_load(self) -> None:
         """End the running Locust now (SIGTERM: it stops its users and writes its files), e.g. once a ramp

@@ -27,6 +27,7 @@ class CellEvents:
     notes: list[str] = field(default_factory=list)  # one line per event, for the report
     generator_hosts: dict[str, int] = field(default_factory=dict)  # Locust workers per host (docker backend)
     api_started: bool = True  # False: the replicas never became ready under the cell's limits
+    generator_error: str | None = None  # Locust could not run the cell (capacity.cells.GeneratorError)
 
 
 class _Strict(BaseModel):
@@ -48,6 +49,7 @@ class CellMetrics(_Strict):
     restarts: int = 0
     api_started: bool = True
     error: str | None = None
+    generator_error: str | None = None  # the cell is INVALID: Locust, not the API, could not run it
     events: list[str] = []
     requests: int = 0
     failures: int = 0

@@ -96,6 +96,8 @@ def knee_of(verdicts: list[StepVerdict], max_users: int) -> Knee:
     """The last PASS step before the first step that is not PASS."""
     held: StepVerdict | None = None
     ended_by, kind = f"max users {max_users:,} held", "lower bound"
+    if not verdicts:
+        return Knee(0, None, None, "no step was measured", "lower bound")
     for v in verdicts:
         if v.status == PASS:
             held = v
@@ -120,16 +122,22 @@ def settle_for(step_duration_s: float) -> float:
 
 
 def judge_ramp(cell_dir: Path, slo: Slo, think_time_s: float, step_users: int, step_duration_s: float,
-               api_events: list[str], api_cpu_limit_cores: float | None = None) -> list[StepVerdict]:
-    """Every step of the ramp recorded in `cell_dir`, judged; API events (OOM, crash) count against the last."""
+               api_events: list[str], api_cpu_limit_cores: float | None = None,
+               generator_error: str | None = None) -> list[StepVerdict]:
+    """Every step of the ramp recorded in `cell_dir`, judged; API events (OOM, crash) count against the last,
+    and a generator error (Locust could not finish) makes the last step INVALID unless the API broke too."""
     steps = split_steps(read_history(history_file(cell_dir)), step_users, step_duration_s,
                         settle_for(step_duration_s))
     samples, generator, throttle = read_samples(cell_dir / RESOURCES_CSV), read_generator(cell_dir), \
         read_throttle(cell_dir)
-    return [judge_step(s, step_resources(samples, generator, s.t_start, s.t_end)
-                       | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end)}, slo, think_time_s,
-                       api_events if i == len(steps) - 1 else [], api_cpu_limit_cores)
-            for i, s in enumerate(steps)]
+    verdicts = [judge_step(s, step_resources(samples, generator, s.t_start, s.t_end)
+                           | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end)}, slo,
+                           think_time_s, api_events if i == len(steps) - 1 else [], api_cpu_limit_cores)
+                for i, s in enumerate(steps)]
+    if generator_error and verdicts and not api_events:
+        last = verdicts[-1]
+        verdicts[-1] = replace(last, status=INVALID, reasons=[f"generator: {generator_error}", *last.reasons])
+    return verdicts
 
 
 def clearly_failed(rows: list[Row], slo: Slo, settle_s: float = 10.0) -> str | None:

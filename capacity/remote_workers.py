@@ -21,7 +21,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from capacity.cells import CellError
+from capacity.cells import CellError, GeneratorError
 from capacity.endpoints import Endpoint
 
 WORKERS_COMPOSE = "docker-compose-locust-workers.yaml"
@@ -65,7 +65,7 @@ class RemoteWorkers:
             return subprocess.run(["docker", *args], env=env, cwd=self.root, timeout=timeout, **kw)
         except subprocess.TimeoutExpired:
             where = f"on {endpoint.url}" if endpoint else "here"
-            raise CellError(f"`docker {' '.join(args[:2])}` {where} did not finish within {timeout:g} s") from None
+            raise GeneratorError(f"`docker {' '.join(args[:2])}` {where} did not finish within {timeout:g} s") from None
 
     def _compose(self, endpoint: Endpoint, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return self._docker(endpoint, "compose", "-f", WORKERS_COMPOSE, *args, timeout=timeout, capture_output=True,
@@ -81,7 +81,8 @@ class RemoteWorkers:
             version = self._docker(endpoint, "version", "--format", "{{.Server.Version}}", timeout=60,
                                    capture_output=True, text=True)
             if version.returncode != 0:
-                raise CellError(f"worker endpoint {endpoint.url}: no Docker engine answers: {_tail(version.stderr)}")
+                raise GeneratorError(f"worker endpoint {endpoint.url}: no Docker engine answers: "
+                                     f"{_tail(version.stderr)}")
 
     def sync_image(self) -> None:
         """Every endpoint holds the Locust image just built here, sent with docker save | load where it differs:
@@ -96,7 +97,7 @@ class RemoteWorkers:
             loaded = self._docker(endpoint, "load", "--quiet", stdin=save.stdout, timeout=900, capture_output=True,
                                   text=True)
         if save.returncode != 0 or loaded.returncode != 0:
-            raise CellError(f"worker endpoint {endpoint.url}: could not load {LOCUST_IMAGE} there: "
+            raise GeneratorError(f"worker endpoint {endpoint.url}: could not load {LOCUST_IMAGE} there: "
                             f"{_tail(loaded.stderr)}")
 
     def master_env(self, local_workers: int, api_port: int) -> dict[str, str]:
@@ -107,7 +108,7 @@ class RemoteWorkers:
         for endpoint in self.endpoints:
             result = self._compose(endpoint, "up", "-d", "--no-build", "--remove-orphans")
             if result.returncode != 0:
-                raise CellError(f"Locust workers on {endpoint.name} ({endpoint.url}) did not start: "
+                raise GeneratorError(f"Locust workers on {endpoint.name} ({endpoint.url}) did not start: "
                                 f"{_tail(result.stderr)}")
 
     def check_joined(self, master_log: str) -> None:
@@ -119,7 +120,7 @@ class RemoteWorkers:
         port = os.environ.get("LOCUST_MASTER_NODE_PORT", "5557")
         lines = [f"{e.name} ({e.url}): {joined[e.name]} of {self.per_endpoint} joined; its workers' log:\n"
                  + self._worker_log(e) for e in short]
-        raise CellError(f"Locust workers did not join the master at {self.master}:{port} (can those hosts reach "
+        raise GeneratorError(f"Locust workers did not join the master at {self.master}:{port} (can those hosts reach "
                         "it?):\n" + "\n".join(lines))
 
     def _worker_log(self, endpoint: Endpoint) -> str:

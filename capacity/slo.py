@@ -57,7 +57,7 @@ def _slo_misses(m: CellMetrics, slo: Slo, load: Load) -> list[str]:
 
 
 def _generator_saturated(m: CellMetrics, slo: Slo) -> list[str]:
-    reasons = []
+    reasons = [f"generator: {m.generator_error}"] if m.generator_error else []
     if not m.generator_valid:
         reasons.append(f"generator saturated: {m.generator_reason or 'Locust CPU warning'}")
     sampled = m.generator_cpu_sampled_pct

@@ -128,3 +128,18 @@ def test_delivered_rate_is_taken_between_worker_reports():
 def test_a_ramp_that_ended_below_max_users_says_so():
     knee = knee_of([_verdict(100, PASS), _verdict(150, PASS)], 3000)
     assert (knee.kind, knee.users, knee.ended_by) == ("lower bound", 150, "the run ended after the 150-user step")
+
+
+def test_a_generator_error_makes_the_last_step_invalid_unless_the_api_broke(monkeypatch):
+    import capacity.redline as redline
+    from capacity.validation import Validity
+
+    monkeypatch.setattr(redline, "measurement_validity", lambda *a, **k: Validity(True))
+    lost = "not every Locust worker joined the master"
+    verdicts = judge_ramp(DATA, Slo(p95_ms=700), THINK, 300, 15, [], generator_error=lost)
+    assert verdicts[-1].status == INVALID and verdicts[-1].reasons[0] == f"generator: {lost}"
+    assert knee_of(verdicts, 1500).users == 900  # the steps before it still count
+    broke = judge_ramp(DATA, Slo(p95_ms=700), THINK, 300, 15, ["OOM kill"], generator_error=lost)
+    assert broke[-1].status == FAIL and broke[-1].reasons[0] == "OOM kill"
+    nothing = knee_of([], 1500)
+    assert (nothing.kind, nothing.ended_by) == ("lower bound", "no step was measured")

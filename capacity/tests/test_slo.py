@@ -60,3 +60,10 @@ def test_oom_is_a_fail_even_with_a_saturated_generator():
 def test_slo_is_configurable():
     lenient = Slo(p95_ms=1000, max_failures=20, users_ratio=0.5)
     assert judge(metrics(p95_ms=900.0, failures=10, users_reached=1000), lenient, LOAD).status == PASS
+
+
+def test_a_generator_error_is_invalid_not_a_failure_of_the_api():
+    verdict = judge(metrics(generator_error="Locust did not finish within 300 s; stopped", requests=0,
+                            users_reached=0), SLO, LOAD)
+    assert verdict.status == INVALID
+    assert verdict.reasons[0] == "generator: Locust did not finish within 300 s; stopped"

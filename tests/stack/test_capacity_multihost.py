@@ -104,7 +104,7 @@ def test_a_cell_with_workers_on_two_other_hosts_writes_what_a_local_one_does(lab
             "locust_workers.json"} <= files(OUT / "remote" / CELL)
     for record in (here, there):
         m = record.metrics
-        assert m.error is None and m.failures == 0 and m.requests > 100 and m.users_reached == 60, m
+        assert m.error is None and m.generator_error is None and m.failures == 0 and m.requests > 100 and m.users_reached == 60, m
     assert here.metrics.generator_hosts == {"local": 1}
     assert there.metrics.generator_hosts == {"hostb": 1, "hostc": 1, "local": 1}
     roster = json.loads((OUT / "remote" / CELL / "summary.json").read_text())["workers"]
@@ -117,9 +117,10 @@ def test_a_cell_with_workers_on_two_other_hosts_writes_what_a_local_one_does(lab
         assert docker(name, "ps", "-aq").stdout.split() == [], name
 
 
-def test_an_endpoint_that_cannot_reach_the_master_fails_the_cell_naming_it(lab: Compose, tmp_path: Path):
+def test_an_endpoint_that_cannot_reach_the_master_makes_the_cell_invalid_naming_it(lab: Compose, tmp_path: Path):
     """A firewall on hostc rejects the master's worker port: hostb's worker joins, hostc's cannot; the master gives
-    up after LOCUST_EXPECT_WORKERS_MAX_WAIT and the cell's error names hostc. Both nodes are cleaned up."""
+    up after LOCUST_EXPECT_WORKERS_MAX_WAIT and the cell is INVALID (the generator's problem, not the API's), its
+    reason naming hostc. Both nodes are cleaned up."""
     grid = tmp_path / "multihost.toml"
     grid.write_text(GRID)
     port = str(free_port())
@@ -130,9 +131,9 @@ def test_an_endpoint_that_cannot_reach_the_master_fails_the_cell_naming_it(lab: 
                    env={"LOCUST_MASTER_NODE_PORT": port, "LOCUST_EXPECT_WORKERS_MAX_WAIT": "20"})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]  # a cell error is the cell's verdict
     record = CellRecord.read(OUT / "firewalled" / CELL)
-    error = record.metrics.error or ""
+    error = record.metrics.generator_error or ""  # the generator's problem: INVALID, not the API's failure
     print(f"capacity multi-host, firewalled hostc: {record.status}: {error.splitlines()[:2]}")
-    assert record.status != "pass" and "did not join the master at 10.200.0.1:" in error, error
+    assert record.status == "invalid" and "did not join the master at 10.200.0.1:" in error, error
     assert "hostc (unix:///run/offline-docker/hostc.sock): 0 of 1 joined" in error and "hostb (" not in error, error
     for name in NODES:
         wait_until(lambda n=name: docker(n, "ps", "-aq").stdout.split() == [], 30, f"no workers left on {name}", 2)
