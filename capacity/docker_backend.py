@@ -100,18 +100,17 @@ class DockerBackend:
         return remote
 
     def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
-        env, error, generator_error, ids, baseline = cell.env(grid.lb), None, None, {}, {}
-        writer = sample_writer(cell_dir / RESOURCES_CSV)
-        sampler, t0, leftover = None, time.time(), []
-        self._hosts, started = {}, False
+        """Deploy the cell, wait for /ready, sample, run Locust; always take Locust down. The hooks `_begin_cell`,
+        `_deploy`, `_sampler`, `_end_cell` and `_cell_events` are what the Swarm backend does differently."""
+        error = generator_error = sampler = None
+        writer, started = sample_writer(cell_dir / RESOURCES_CSV), False
+        self._begin_cell()
         try:
-            self._up(env, cell.cpus)
+            env = self._deploy(cell, grid)
             self._wait_ready()
             started = True
             time.sleep(grid.load.warmup)
-            ids = self._containers()
-            baseline = self._restart_counts(ids)
-            sampler = DockerSampler(writer, ids, self.settings.sample_interval_s)
+            sampler = self._sampler(writer)
             sampler.start()
             self._run_locust(grid, cell_dir, env)
         except GeneratorError as exc:
@@ -123,13 +122,32 @@ class DockerBackend:
                 sampler.stop()
             writer.close()
             self._compose("down", "--timeout", "30", timeout=120, locust=True)
-            if self.remote is not None:
-                leftover = self.remote.down()
-        ids = ids or self._containers()
-        events = self._events(ids, baseline, t0, error)
-        notes = [f"Locust workers not removed on {url}" for url in leftover]
+            notes = self._end_cell()
+        events = self._cell_events(error)
         return replace(events, generator_hosts=self._hosts, notes=events.notes + notes, api_started=started,
                        generator_error=generator_error)
+
+    def _begin_cell(self) -> None:
+        self._hosts, self._ids, self._baseline, self._t0 = {}, {}, {}, time.time()
+
+    def _deploy(self, cell: Cell, grid: Grid) -> dict:
+        """Give the api the cell's knobs; the environment Locust runs with."""
+        env = cell.env(grid.lb)
+        self._up(env, cell.cpus)
+        return env
+
+    def _sampler(self, writer):
+        self._ids = self._containers()
+        self._baseline = self._restart_counts(self._ids)
+        return DockerSampler(writer, self._ids, self.settings.sample_interval_s)
+
+    def _end_cell(self) -> list[str]:
+        """After Locust is down, on errors too: notes for the report."""
+        leftover = self.remote.down() if self.remote is not None else []
+        return [f"Locust workers not removed on {url}" for url in leftover]
+
+    def _cell_events(self, error: str | None) -> CellEvents:
+        return self._events(self._ids or self._containers(), self._baseline, self._t0, error)
 
     def _up(self, env: dict, cpus: float) -> None:
         """api + lb recreated; the replicas load their model at settings.boot_cpus, then get the cell's CPU limit."""

@@ -21,7 +21,6 @@ from capacity.cells import Cell, CellError
 from capacity.docker_backend import DockerBackend
 from capacity.endpoints import parse_endpoints
 from capacity.grid import Grid, memory_bytes
-from capacity.metrics import RESOURCES_CSV, sample_writer
 from capacity.records import CellEvents
 from capacity.swarm import Limits, ServiceKnobs, Task, converged, docker_on, failed_since
 from capacity.swarm_stats import Node, SwarmSampler
@@ -169,29 +168,21 @@ class SwarmBackend(DockerBackend):
                                 f"(`docker service ps {self.stack}_{name}`)")
             time.sleep(2)
 
-    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
-        before = {t.id for t in self._tasks("api")}
-        writer, sampler, error = sample_writer(cell_dir / RESOURCES_CSV), None, None
-        try:
-            self._set_lb(Limits(round(grid.lb.cpus * 1e9), memory_bytes(grid.lb.memory)))
-            self.update(ServiceKnobs.of_cell(cell))
-            self._wait_ready()
-            time.sleep(grid.load.warmup)
-            sampler = SwarmSampler(writer, self.nodes, self.manager, self._running, self.settings.sample_interval_s)
-            sampler.start()
-            env = {**cell.env(grid.lb), "LOCUST_HOST": self.locust_host, "LOCUST_NETWORK": f"{self.stack}_default"}
-            self._run_locust(grid, cell_dir, env)
-        except CellError as exc:
-            error = str(exc)
-        finally:
-            if sampler is not None:
-                sampler.stop()
-            writer.close()
-            self._compose("down", "--timeout", "30", timeout=120, locust=True)
-        return self._swarm_events(before, error)
+    # run_cell is the docker backend's; these hooks make its cell a rolling service update.
+    def _begin_cell(self) -> None:
+        super()._begin_cell()
+        self._before = {t.id for t in self._tasks("api")}
 
-    def _swarm_events(self, before: set[str], error: str | None) -> CellEvents:
-        failed = failed_since(before, self._tasks("api"))
+    def _deploy(self, cell: Cell, grid: Grid) -> dict:
+        self._set_lb(Limits(round(grid.lb.cpus * 1e9), memory_bytes(grid.lb.memory)))
+        self.update(ServiceKnobs.of_cell(cell))
+        return {**cell.env(grid.lb), "LOCUST_HOST": self.locust_host, "LOCUST_NETWORK": f"{self.stack}_default"}
+
+    def _sampler(self, writer):
+        return SwarmSampler(writer, self.nodes, self.manager, self._running, self.settings.sample_interval_s)
+
+    def _cell_events(self, error: str | None) -> CellEvents:
+        failed = failed_since(self._before, self._tasks("api"))
         notes, ooms = [], 0
         for task in failed:
             node = self.nodes.get(task.node_id)
