@@ -62,17 +62,25 @@ def answer_line(records: list[CellRecord], run: dict) -> str:
             f"{_f(m.rps_mean, 1)} req/s mean, {m.failures} failures).")
 
 
+def generator_hosts(hosts: dict[str, int]) -> str:
+    """Locust workers per host, e.g. 'hostb 1, hostc 1, local 1' ('-' when not recorded)."""
+    return ", ".join(f"{host} {n}" for host, n in sorted(hosts.items())) or "-"
+
+
 def _table(records: list[CellRecord]) -> list[str]:
+    """One row per cell; a Locust-workers-per-host column once any cell had workers on other hosts."""
+    remote = any(set(r.metrics.generator_hosts) - {"local"} for r in records)
     head = ("configuration", "RPS max", "RPS mean", "latency mean (ms)", "p95 (ms)", "p99 (ms)", "users",
             "failures/s", "API CPU peak (%)", "API mem peak (MiB)", "LB CPU peak (%)", "generator CPU (%)",
-            "status", "reason")
-    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * 11 + "|---|---|"]
+            *(["Locust workers per host"] if remote else []), "status", "reason")
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * 11 + "|---" * (2 + remote) + "|"]
     for r in records:
         m = r.metrics
         status = r.status.upper() if r.status != PASS else "pass"
         cells = (r.cell.label, _f(m.rps_max, 1), _f(m.rps_mean, 1), _f(m.latency_mean_ms, 1), _f(m.p95_ms),
                  _f(m.p99_ms), _f(m.users_reached), _f(m.failures_per_s, 2), _f(m.api_cpu_peak_pct),
-                 _f(m.api_mem_peak_mb), _f(m.lb_cpu_peak_pct), _f(m.generator_cpu_peak_pct), status, r.reason)
+                 _f(m.api_mem_peak_mb), _f(m.lb_cpu_peak_pct), _f(m.generator_cpu_peak_pct),
+                 *([generator_hosts(m.generator_hosts)] if remote else []), status, r.reason)
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 

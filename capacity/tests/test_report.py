@@ -145,3 +145,17 @@ def test_a_mistyped_cell_json_field_is_an_error(tmp_path):
         (tmp_path / "cell.json").write_text(json.dumps(broken))
         with pytest.raises(ValueError):
             CellRecord.read(tmp_path)
+
+
+def test_cells_with_workers_on_other_hosts_get_a_workers_per_host_column(tmp_path):
+    run = Path(shutil.copytree(COMMITTED_RUN, tmp_path / "run"))
+    first = sorted(run.glob("*/cell.json"))[0]
+    record = json.loads(first.read_text())
+    record["metrics"]["generator_hosts"] = {"local": 1, "hostb": 1, "hostc": 1}
+    first.write_text(json.dumps(record))
+    write_report(run)
+    lines = (run / "summary.md").read_text().splitlines()
+    header = next(line for line in lines if line.startswith("| configuration"))
+    assert "| Locust workers per host | status |" in header
+    assert any("| hostb 1, hostc 1, local 1 |" in line for line in lines)
+    assert any(line.endswith("| - | pass | SLO held |") or "| - | FAIL |" in line for line in lines)
