@@ -16,6 +16,7 @@ class Profile:
     svg: Path
     raw: Path
     top: list[tuple[str, float, float]]  # (function, % own samples, % total samples)
+    layers: list[tuple[str, float]] = ()  # (layer, % own samples): where the time goes, by package
 
 
 def py_spy() -> str | None:
@@ -51,7 +52,7 @@ def finish(started, timeout: float) -> Profile | str:
             errors.append(err.decode(errors="replace")[-500:])
     if errors or not raw.exists():
         return "py-spy failed: " + " | ".join(errors)
-    return Profile(svg, raw, top_functions(raw))
+    return Profile(svg, raw, top_functions(raw), own_time_by_layer(raw))
 
 
 def top_functions(raw: Path, limit: int = 12) -> list[tuple[str, float, float]]:
@@ -70,6 +71,27 @@ def top_functions(raw: Path, limit: int = 12) -> list[tuple[str, float, float]]:
             total[name] += int(count)
     samples = samples or 1
     return [(name, 100 * n / samples, 100 * total[name] / samples) for name, n in own.most_common(limit)]
+
+
+# Own time by the package of the frame on top of the stack. The bare-ASGI ceiling runs the same uvicorn and event
+# loop with no work per request, so what our API spends in its own layers is the gap to that ceiling.
+LAYERS = (("inference/", "our API (inference/: request handling, prediction, metrics)"),
+          ("prometheus_client/", "prometheus-client"), ("fastapi/", "FastAPI / Starlette"),
+          ("starlette/", "FastAPI / Starlette"), ("uvicorn/", "uvicorn (HTTP parsing, ASGI send)"),
+          ("httptools", "uvicorn (HTTP parsing, ASGI send)"), ("asyncio/", "asyncio event loop"))
+
+
+def own_time_by_layer(raw: Path) -> list[tuple[str, float]]:
+    """Collapsed stacks -> % of samples whose top frame is in each layer (LAYERS, else "other"), largest first."""
+    own: Counter[str] = Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        top = stack.split(";")[-1]
+        own[next((name for key, name in LAYERS if key in top), "other (stdlib, json, ...)")] += int(count)
+    samples = sum(own.values()) or 1
+    return [(name, 100 * n / samples) for name, n in own.most_common()]
 
 
 def _function(frame: str) -> str:

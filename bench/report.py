@@ -134,7 +134,12 @@ def _profile_section(run: Run) -> list[str]:
              f"run, not one of the measurements): flamegraph `{run.profile.svg.name}`, collapsed stacks "
              f"`{run.profile.raw.name}`. Functions by own time (top of stack), as `py-spy top` shows them:", "",
              "| function | % own | % total |", "|---|---:|---:|"]
-    return lines + [f"| `{name}` | {own:.1f} | {total:.1f} |" for name, own, total in run.profile.top]
+    lines += [f"| `{name}` | {own:.1f} | {total:.1f} |" for name, own, total in run.profile.top]
+    if run.profile.layers:
+        lines += ["", "Where the time goes, by the package on top of the stack (own samples). The bare-ASGI ceiling "
+                  "runs the same uvicorn and event loop with no work per request, so our API's own layers are the "
+                  "gap to it: " + "; ".join(f"{name} {pct:.0f}%" for name, pct in run.profile.layers) + "."]
+    return lines
 
 
 def write_markdown(run: Run, path: Path, csv_name: str, png_name: str) -> None:
