@@ -56,6 +56,9 @@ class DockerBackend:
         self._stopped = False  # stop_load() ended the run early: the master's exit code is ours, not an error
         self.remote: RemoteWorkers | None = None  # workers on other Docker hosts ([generators] endpoints)
         self._hosts: dict[str, int] = {}  # the last cell's Locust workers per host
+        self._ids: dict[str, str] = {}  # the running cell's containers (id -> api | lb), their restart counts at
+        self._baseline: dict[str, int] = {}  # its start, and when it began (for `docker events`)
+        self._t0 = 0.0
 
     def _compose(self, *args: str, env: dict | None = None, timeout: float = 120, locust: bool = False):
         file = self.settings.locust_compose_file if locust else self.settings.compose_file

@@ -50,6 +50,7 @@ class SwarmBackend(DockerBackend):
         self.defaults: ServiceKnobs | None = None  # the api's knobs before the first cell, restored by close()
         self.lb_defaults: Limits | None = None
         self.locust_host = ""
+        self._before: set[str] = set()  # the api's task ids when the running cell began
 
     def _service(self, name: str) -> dict:
         return json.loads(_check(docker_on(None, "service", "inspect", f"{self.stack}_{name}"),
