@@ -131,6 +131,19 @@ def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> Knee:
     return analyse(cell_dir, cell, grid)
 
 
+def next_ramp(todo: list[tuple[Cell, Grid, int]], out: Path) -> tuple[Cell, Grid, int]:
+    """Every configuration's first ramp, in grid order; then the repeats of configurations whose ramps so far all
+    ended on a FAIL step (real knees: their spread is part of the answer); then the other repeats (lower bounds,
+    where the generator or the host ran out first). An interrupted campaign has seen every configuration."""
+    def rank(job: tuple[Cell, Grid, int]) -> tuple[int, int, int]:
+        cell, _, k = job
+        kinds = [json.loads(p.read_text()).get("kind") for p in sorted(out.glob(f"{cell.slug}-r*/{KNEE_JSON}"))]
+        real = bool(kinds) and all(kind in ("knee", "none") for kind in kinds)
+        return (0 if not kinds else 1 if real else 2), k, cell.index
+
+    return min(todo, key=rank)
+
+
 def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params: dict, progress: bool = True) -> Path:
     """params: repeats (ramps per configuration), step (users per step; None = by CPU), target_users, lock (a
     file to flock per ramp on a shared Docker engine: capacity.engine)."""
@@ -146,7 +159,10 @@ def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params:
     todo = [j for j in jobs if not finished(out / f"{j[0].slug}-r{j[2]}")]
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="ramp", disable=not progress, dynamic_ncols=True)
     try:
-        for cell, g, k in todo:
+        while todo:
+            job = next_ramp(todo, out)
+            todo.remove(job)
+            cell, g, k = job
             bar.set_postfix_str(f"{cell.slug} r{k}")
             with turns():
                 started = measure_startup(backend.name, cell, grid.lb, settings, out / "startup" / cell.slug)

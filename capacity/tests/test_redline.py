@@ -143,3 +143,25 @@ def test_a_generator_error_makes_the_last_step_invalid_unless_the_api_broke(monk
     assert broke[-1].status == FAIL and broke[-1].reasons[0] == "OOM kill"
     nothing = knee_of([], 1500)
     assert (nothing.kind, nothing.ended_by) == ("lower bound", "no step was measured")
+
+
+def test_first_ramps_then_repeats_of_real_knees_then_of_lower_bounds(tmp_path):
+    import json
+
+    from capacity.cells import Cell
+    from capacity.redline_run import next_ramp
+
+    knee, bound, fresh = Cell(1, 0.1, "256M", 1, 1), Cell(2, 0.5, "256M", 1, 1), Cell(3, 1.0, "256M", 1, 1)
+    for cell, kind in ((knee, "knee"), (bound, "lower bound")):
+        (tmp_path / f"{cell.slug}-r1").mkdir()
+        (tmp_path / f"{cell.slug}-r1" / "knee.json").write_text(json.dumps({"kind": kind}))
+    todo = [(c, None, k) for c in (knee, bound) for k in (2, 3)] + [(fresh, None, 1), (fresh, None, 2)]
+    order = []
+    while todo:
+        job = next_ramp(todo, tmp_path)
+        todo.remove(job)
+        order.append((job[0].cpus, job[2]))
+        folder = tmp_path / f"{job[0].slug}-r{job[2]}"
+        folder.mkdir(exist_ok=True)
+        (folder / "knee.json").write_text(json.dumps({"kind": "lower bound" if job[0] is bound else "knee"}))
+    assert order == [(1.0, 1), (0.1, 2), (1.0, 2), (0.1, 3), (0.5, 2), (0.5, 3)]
