@@ -39,6 +39,7 @@ def open_search_run(out: Path, kind: str, grid: Grid, backend: str, notes: list[
             if run["grid"][key] != current[key]:
                 raise GridError(f"{out}: made with a different `{key}` table; start a new --out")
         run["notes"] = notes or run.get("notes", [])  # a run resumed before its first turn keeps its notes
+        run["grid"]["grid"] = current["grid"]  # the configurations may grow: the latest grid is recorded
     else:
         run = {"kind": kind, "grid": current, "backend": backend, "params": params, "notes": notes,
                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
