@@ -3,10 +3,13 @@
 One Locust run per configuration walks the ramp shape (+step_users every step_duration); Locust writes one
 Aggregated row per second to `locust_stats_history.csv` (cumulative request, failure and mean-latency
 counters, and p50/p95/p99 over a rolling window of ~10 s). A step is the rows at that step's user count:
-- delivered req/s and mean response time come from the cumulative counters between the first and the last
-  settled row at which a worker report arrived: the master merges its workers' counters every ~3 s, so the
-  counters stand still in between, and a window cut at other rows is off by up to a report (1 x 0.1 CPU at 300
-  users read 112 req/s for 170 delivered, redline 2026-11-30);
+- delivered req/s is Locust's own Requests/s at the step's last row once the step held its user count for
+  CURRENT_RPS_WINDOW_S: the master averages the per-second counts its workers stamped over ~10 s, so it does
+  not depend on when their reports arrived. The cumulative counters do: the master merges each worker's every
+  ~3 s, at different moments, and a window that starts on one worker's report and ends on the other's misses
+  a report (2 x 0.25 CPU at 1,000 users read 434 req/s for the ~570 Locust counted, redline 2026-11-30).
+  Shorter steps fall back to the counters between the first and the last settled row where a report arrived;
+- the mean response time comes from the cumulative counters over that window;
 - p50/p95/p99 are the median of the rolling-window values over the settled rows (the first `settle_s` seconds
   at the new user count are left out: their window still holds the spawn);
 - errors are the failures counted over the whole step, spawn included;
@@ -23,6 +26,7 @@ from pathlib import Path
 from statistics import median
 
 AGGREGATED = "Aggregated"
+CURRENT_RPS_WINDOW_S = 12  # Locust's Requests/s covers the 10 s that end 2 s before its last request
 MIB = 1024**2
 
 
@@ -36,6 +40,7 @@ class Row:
     p50: float | None  # rolling window
     p95: float | None
     p99: float | None
+    rps: float | None = None  # Locust's Requests/s: per-second counts averaged over ~10 s ending ~2 s ago
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,8 @@ def read_history(path: Path) -> list[Row]:
         rows = [r for r in csv.DictReader(f) if r.get("Name") == AGGREGATED]
     return [Row(int(r["Timestamp"]), int(r["User Count"]), int(r["Total Request Count"]),
                 int(r["Total Failure Count"]), float(r["Total Average Response Time"] or 0),
-                _num(r.get("50%")), _num(r.get("95%")), _num(r.get("99%"))) for r in rows]
+                _num(r.get("50%")), _num(r.get("95%")), _num(r.get("99%")), _num(r.get("Requests/s")))
+            for r in rows]
 
 
 def history_file(cell_dir: Path) -> Path:
@@ -115,6 +121,8 @@ def split_steps(rows: list[Row], step_users: int, step_duration_s: float, settle
         reports = _reported(at, anchor.t)
         first, last = (reports[0], reports[-1]) if len(reports) > 1 else (anchor, at[-1])
         rps, resp = _rates(first, last)
+        if at[-1].t - at[0].t >= CURRENT_RPS_WINDOW_S and at[-1].rps is not None:
+            rps = at[-1].rps
         start = _previous(rows, mine[0])
         window = settled if len(settled) > 1 else at
         steps.append(Step(target, mine[0].t, at[-1].t, last.t - first.t, rps, resp,

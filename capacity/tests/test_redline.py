@@ -165,3 +165,20 @@ def test_first_ramps_then_repeats_of_real_knees_then_of_lower_bounds(tmp_path):
         folder.mkdir(exist_ok=True)
         (folder / "knee.json").write_text(json.dumps({"kind": "lower bound" if job[0] is bound else "knee"}))
     assert order == [(1.0, 1), (0.1, 2), (1.0, 2), (0.1, 3), (0.5, 2), (0.5, 3)]
+
+
+def test_delivered_rate_is_locusts_own_once_the_step_held_its_users_long_enough():
+    # Two workers report every 3 s, one second apart, 285 requests each per report at 1,000 users (~570 req/s):
+    # a counter window from one worker's report to the other's misses one (2 x 0.25 CPU, redline 2026-11-30).
+    from capacity.steps import Row
+
+    rows, count = [], 0
+    for second in range(20):
+        if second % 3 in (0, 1):
+            count += 285
+        rows.append(Row(2_000 + second, 1_000, count, 0, 5.0, 4.0, 7.0, 9.0, 568.1 if second >= 12 else 400.0))
+    rows.append(Row(2_020, 1_000, count, 0, 5.0, 4.0, 7.0, 9.0, 568.1))
+    [step] = split_steps(rows, 1_000, 20, settle_s=10)
+    assert step.delivered_rps == 568.1
+    [short] = split_steps([r for r in rows if r.t < 2_011], 1_000, 10, settle_s=5)  # under 12 s: the counters
+    assert short.delivered_rps != 400.0 and short.delivered_rps is not None
