@@ -13,7 +13,7 @@ def test_own_time_is_split_by_the_package_on_top_of_the_stack():
     layers = dict(own_time_by_layer(RECORDED))
     assert sum(layers.values()) == pytest.approx(100)
     ours = layers["our API (inference/: request handling, prediction, metrics)"]
-    assert 20 < ours < 40 and layers["uvicorn (HTTP parsing, ASGI send)"] > ours  # 29% and 60% in that run
+    assert 5 < ours < 60 and layers["uvicorn (HTTP parsing, ASGI send)"] > ours  # 29% and 60% on 2026-11-30
     assert list(layers) == sorted(layers, key=layers.get, reverse=True)
 
 
