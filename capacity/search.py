@@ -8,7 +8,8 @@ the search runs the same on a real backend and on recorded outcomes (tests). Rul
   is neither a pass nor a fail: the search moves up (it never answers with an unmeasured cell) and the report
   lists it with its reason;
 - the boundary is measured `repeats` times on both sides: the answer is the cheapest configuration whose
-  repeats all pass; a repeat that fails moves the answer one rung up;
+  repeats all pass; a repeat that fails moves the answer one rung up; an INVALID repeat is no repeat: it is
+  measured again, and two INVALID in a row count as not held;
 - `ruled_out` (replicas -> CPU per replica): rungs at or under it are known not to hold, e.g. from a redline
   run whose ramps all failed at N users or fewer (capacity.knees.ruled_out). They are never measured, and the
   rung under the answer is not measured again when the knees already ruled it out.
@@ -83,12 +84,15 @@ class Search:
         return best
 
     def _repeat(self, replicas: int, cpus: float, stop_on_fail: bool) -> bool:
-        """Measure until `repeats` outcomes exist; True if every one of them is PASS."""
+        """Measure until `repeats` valid outcomes exist; True if every one of them is PASS. An INVALID outcome is
+        no repeat (neither a pass nor a failure): it is measured again, and two in a row end the repeats (this
+        machine cannot measure that cell)."""
         outcomes = self._seen.setdefault((replicas, cpus), [])
-        while len(outcomes) < self.repeats:
-            if self._measure(replicas, cpus) != PASS and stop_on_fail:
+        while sum(o != INVALID for o in outcomes) < self.repeats and outcomes[-2:] != [INVALID, INVALID]:
+            if self._measure(replicas, cpus) == FAIL and stop_on_fail:
                 return False
-        return all(o == PASS for o in outcomes)
+        valid = [o for o in outcomes if o != INVALID]
+        return len(valid) >= self.repeats and all(o == PASS for o in valid)
 
     def _confirm(self, replicas: int, rungs: list[float], index: int | None) -> Boundary:
         known = self._known_below(replicas)

@@ -39,12 +39,18 @@ def capacity_vs_cpu(configs: list[dict], fit: Fit | None, run: str, path: Path) 
                    facecolors="tab:blue" if knee else "none", edgecolors="tab:blue")
         ax.annotate(f"{c['replicas']}x{c['cpus']:g}{'' if knee else ' (>=)'}", (c["total_cpus"], c["rps"]),
                     fontsize=7, xytext=(4, 4), textcoords="offset points")
+    bounds = sorted(c["rps"] for c in configs if c["kind"] == "lower bound" and c["rps"])
+    if len(bounds) >= 2:  # lower bounds that cluster at one rate: what the generator here could deliver
+        ax.axhline(bounds[len(bounds) // 2], color="tab:gray", linestyle=":", linewidth=1,
+                   label=f"median lower bound, {bounds[len(bounds) // 2]:,.0f} req/s: where this machine's "
+                         "generator or host ran out")
     if fit is not None:
         top = max([c["total_cpus"] for c in configs] + [0.1]) * 1.1
         for r in sorted({c["replicas"] for c in configs}) if fit.model == "per_replica" else [1]:
             xs = [top * i / 50 for i in range(51)]
             ax.plot(xs, [fit.predict(x, r) for x in xs], linestyle="--", linewidth=1,
                     label=f"fit{f' ({r} replica(s))' if fit.model == 'per_replica' else ''}: {fit.describe()}")
+    if fit is not None or len(bounds) >= 2:
         ax.legend(fontsize=6, loc="upper left")
     ax.set_xlabel("total API CPU (cores, CPU per replica x replicas)")
     ax.set_ylabel("delivered load at the knee (req/s)")

@@ -49,7 +49,7 @@ def test_invalid_is_never_an_answer_nor_a_failure():
 
     result = Search([0.1, 0.2, 0.3], [1], measure).run()
     b = result.boundaries[0]
-    assert b.cpus == 0.3 and b.outcomes[0.2] == [INVALID] * 3  # measured twice in the bisection, once more below
+    assert b.cpus == 0.3 and b.outcomes[0.2] == [INVALID] * 2  # twice in the bisection: not measured again below
     assert FAIL not in b.outcomes[0.2]
 
 
@@ -81,3 +81,18 @@ def test_rungs_the_knees_ruled_out_are_never_measured():
     assert one.outcomes == {0.15: [PASS] * 3, 0.2: [PASS]}
     assert (two.cpus, two.ruled_out, two.outcomes) == (None, 0.1, {})  # 2 x 0.05 is cheaper, but ruled out
     assert all(c > 0.1 for _, c in calls) and result.cells == len(calls) == 4
+
+
+def test_an_invalid_repeat_is_measured_again_not_counted_as_a_failure():
+    outcomes = {0.25: [PASS, PASS, INVALID, PASS], 0.35: [PASS] * 3}
+    calls = []
+
+    def measure(replicas, cpus):
+        calls.append(cpus)
+        return outcomes.get(cpus, [FAIL] * 9)[calls.count(cpus) - 1]
+
+    result = Search([0.2, 0.25, 0.35], [1], measure).run()
+    assert (result.answer.cpus, result.boundaries[0].outcomes[0.25]) == (0.25, [PASS, PASS, INVALID, PASS])
+    outcomes[0.25] = [PASS, INVALID, INVALID]  # two in a row: this machine cannot confirm it, the answer moves up
+    calls.clear()
+    assert Search([0.2, 0.25, 0.35], [1], measure).run().answer.cpus == 0.35
