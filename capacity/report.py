@@ -62,7 +62,7 @@ def answer_line(records: list[CellRecord], run: dict) -> str:
             f"{_f(m.rps_mean, 1)} req/s mean, {m.failures} failures).")
 
 
-def generator_hosts(hosts: dict[str, int]) -> str:
+def hosts_label(hosts: dict[str, int]) -> str:
     """Locust workers per host, e.g. 'hostb 1, hostc 1, local 1' ('-' when not recorded)."""
     return ", ".join(f"{host} {n}" for host, n in sorted(hosts.items())) or "-"
 
@@ -80,7 +80,7 @@ def _table(records: list[CellRecord]) -> list[str]:
         cells = (r.cell.label, _f(m.rps_max, 1), _f(m.rps_mean, 1), _f(m.latency_mean_ms, 1), _f(m.p95_ms),
                  _f(m.p99_ms), _f(m.users_reached), _f(m.failures_per_s, 2), _f(m.api_cpu_peak_pct),
                  _f(m.api_mem_peak_mb), _f(m.lb_cpu_peak_pct), _f(m.generator_cpu_peak_pct),
-                 *([generator_hosts(m.generator_hosts)] if remote else []), status, r.reason)
+                 *([hosts_label(m.generator_hosts)] if remote else []), status, r.reason)
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
