@@ -209,7 +209,7 @@ class DockerBackend:
             self.remote.check_joined(log)
         if "Gave up waiting for workers to connect" in log:  # Locust's own message; the master then exits 1
             raise GeneratorError("not every Locust worker joined the master within LOCUST_EXPECT_WORKERS_MAX_WAIT; "
-                            "see locust-compose.log")
+                                 "see locust-compose.log")
         code = master_exit_code(log, result.returncode)
         if code not in (0, 1) and not self._stopped:  # 1 = some requests failed: see the CSV files
             raise GeneratorError(f"Locust exited with code {code}; see locust-compose.log")

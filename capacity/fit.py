@@ -21,7 +21,6 @@ from statistics import fmean, median
 import numpy as np
 
 MODELS = ("proportional", "total", "per_replica")
-COEFS = {"proportional": 1, "total": 2, "per_replica": 3}
 REQS_PER_WORKER = 1_000  # req/s one Locust worker process offers comfortably (one saturates near 2,600 here)
 
 
@@ -75,7 +74,7 @@ def _solve(model: str, points: list[Point]) -> tuple[float, ...]:
 
 
 def fit(points: list[Point], model: str) -> Fit:
-    need = COEFS[model]
+    need = len(_features(model, 1.0, 1))  # one knee per coefficient
     if len(points) < need:
         raise ValueError(f"fit `{model}`: needs at least {need} knees, got {len(points)}")
     coef = _solve(model, points)

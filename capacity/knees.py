@@ -45,13 +45,18 @@ def _startup(run_dir: Path, slug: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def configurations(run_dir: Path) -> list[dict]:
-    """One row per configuration: median knee over its repeats, spread, the knee step's numbers, start-up, cost."""
+def _by_configuration(run_dir: Path) -> dict[str, list[dict]]:
+    """The run's ramps (knee_records), grouped per configuration slug."""
     groups: dict[str, list[dict]] = {}
     for r in knee_records(run_dir):
         groups.setdefault(r["cell"]["slug"], []).append(r)
+    return groups
+
+
+def configurations(run_dir: Path) -> list[dict]:
+    """One row per configuration: median knee over its repeats, spread, the knee step's numbers, start-up, cost."""
     rows = []
-    for slug, reps in groups.items():
+    for slug, reps in _by_configuration(run_dir).items():
         cell, steps = reps[0]["cell"], [r["step"] or {} for r in reps]
         kinds = {r["kind"] for r in reps}
         users = [r["users"] for r in reps]
@@ -86,11 +91,8 @@ def ruled_out(run_dir: Path, users: int, slo: dict, load: dict) -> dict[int, flo
     if (knees["slo"], think) != (slo, (load["wait_min"], load["wait_max"])):
         raise ValueError(f"{run_dir}: its ramps used another SLO or think time than this search; they rule "
                          "nothing out")
-    groups: dict[str, list[dict]] = {}
-    for r in knee_records(run_dir):
-        groups.setdefault(r["cell"]["slug"], []).append(r)
     bounds: dict[int, float] = {}
-    for reps in groups.values():
+    for reps in _by_configuration(run_dir).values():
         failed_at = [next((s["users"] for s in r["steps"] if s["status"] == "fail"), None) for r in reps]
         if all(r["kind"] in ("knee", "none") for r in reps) and all(f is not None and f <= users for f in failed_at):
             cell = reps[0]["cell"]

@@ -104,8 +104,9 @@ def analyse(cell_dir: Path, cell: Cell, grid: Grid) -> Knee:
     verdicts = judge_ramp(cell_dir, grid.slo, (load.wait_min + load.wait_max) / 2, load.step_users,
                           load.step_duration, api_events(record), cell.total_cpus, record.metrics.generator_error)
     knee = knee_of(verdicts, load.users)
-    if not verdicts and (record.metrics.error or record.metrics.generator_error):
-        knee = replace(knee, ended_by=f"no step was measured: {record.metrics.error or record.metrics.generator_error}")
+    error = record.metrics.error or record.metrics.generator_error
+    if not verdicts and error:
+        knee = replace(knee, ended_by=f"no step was measured: {error}")
     stopped = cell_dir / STOPPED
     data = {**knee.as_dict(), "cell": cell.as_dict(), "step_users": load.step_users,
             "early_stop": stopped.read_text().strip() if stopped.exists() else None}

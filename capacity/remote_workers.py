@@ -98,7 +98,7 @@ class RemoteWorkers:
                                   text=True)
         if save.returncode != 0 or loaded.returncode != 0:
             raise GeneratorError(f"worker endpoint {endpoint.url}: could not load {LOCUST_IMAGE} there: "
-                            f"{_tail(loaded.stderr)}")
+                                 f"{_tail(loaded.stderr)}")
 
     def master_env(self, local_workers: int, api_port: int) -> dict[str, str]:
         return {"LOCUST_HOST": f"http://{self.master}:{api_port}",
@@ -109,7 +109,7 @@ class RemoteWorkers:
             result = self._compose(endpoint, "up", "-d", "--no-build", "--remove-orphans")
             if result.returncode != 0:
                 raise GeneratorError(f"Locust workers on {endpoint.name} ({endpoint.url}) did not start: "
-                                f"{_tail(result.stderr)}")
+                                     f"{_tail(result.stderr)}")
 
     def check_joined(self, master_log: str) -> None:
         """Every endpoint's workers reported ready to the master (its log); otherwise name who did not."""
@@ -120,8 +120,8 @@ class RemoteWorkers:
         port = os.environ.get("LOCUST_MASTER_NODE_PORT", "5557")
         lines = [f"{e.name} ({e.url}): {joined[e.name]} of {self.per_endpoint} joined; its workers' log:\n"
                  + self._worker_log(e) for e in short]
-        raise GeneratorError(f"Locust workers did not join the master at {self.master}:{port} (can those hosts reach "
-                        "it?):\n" + "\n".join(lines))
+        raise GeneratorError(f"Locust workers did not join the master at {self.master}:{port} (can those hosts "
+                             "reach it?):\n" + "\n".join(lines))
 
     def _worker_log(self, endpoint: Endpoint) -> str:
         try:

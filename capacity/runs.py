@@ -54,12 +54,13 @@ def _raise_ceiling(out: Path, run: dict, load: dict) -> None:
     old = run["grid"]["load"]
     if old == load or {**old, "users": load["users"]} != load or load["users"] < old["users"]:
         return
-    at_ceiling = [p.parent.name for p in sorted(out.glob("*/knee.json"))
+    knees = sorted(out.glob("*/knee.json"))
+    at_ceiling = [p.parent.name for p in knees  # redline.knee_of: "max users N held"
                   if json.loads(p.read_text()).get("ended_by", "").startswith("max users")]
     if at_ceiling:
         raise GridError(f"{out}: {', '.join(at_ceiling)} reached the old ceiling of {old['users']:,} users; "
                         "raising it needs a new --out")
-    ramps = len(list(out.glob("*/knee.json")))
+    ramps = len(knees)
     run.setdefault("history", []).append(
         f"{datetime.now(UTC).isoformat(timespec='seconds')}: max users raised from {old['users']:,} to "
         f"{load['users']:,}; the {ramps} ramp(s) measured before all ended below {old['users']:,}")

@@ -94,8 +94,7 @@ class Search:
         valid = [o for o in outcomes if o != INVALID]
         return len(valid) >= self.repeats and all(o == PASS for o in valid)
 
-    def _confirm(self, replicas: int, rungs: list[float], index: int | None) -> Boundary:
-        known = self._known_below(replicas)
+    def _confirm(self, replicas: int, rungs: list[float], index: int | None, known: float | None) -> Boundary:
         while index is not None and index < len(rungs):
             if self._repeat(replicas, rungs[index], stop_on_fail=True):
                 break
@@ -126,7 +125,7 @@ class Search:
             if not rungs:
                 boundaries.append(Boundary(replicas, None, None, {}, known))
                 continue
-            boundaries.append(self._confirm(replicas, rungs, self._bisect(replicas, rungs)))
+            boundaries.append(self._confirm(replicas, rungs, self._bisect(replicas, rungs), known))
         return SearchResult(boundaries, self.cells, len(self.ladder) * len(self.replicas))
 
 
