@@ -23,6 +23,7 @@ PASS, FAIL, INVALID = "pass", "fail", "invalid"
 CLEAR_FAIL_FACTOR = 3.0  # a rolling p95 this many times the bound ...
 CLEAR_FAIL_ROWS = 5  # ... for this many seconds in a row, or errors over the SLO's budget, end a step early
 CONSERVATIVE = "PASS under a busy generator (the latency includes its waiting): "
+AT_CEILING = "max users "  # Knee.ended_by of a ramp whose every step held, up to the run's `load.users`
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def judge_step(step: Step, resources: dict, slo: Slo, think_time_s: float, api_e
 def knee_of(verdicts: list[StepVerdict], max_users: int) -> Knee:
     """The last PASS step before the first step that is not PASS."""
     held: StepVerdict | None = None
-    ended_by, kind = f"max users {max_users:,} held", "lower bound"
+    ended_by, kind = f"{AT_CEILING}{max_users:,} held", "lower bound"
     if not verdicts:
         return Knee(0, None, None, "no step was measured", "lower bound")
     for v in verdicts:
@@ -114,6 +115,11 @@ def knee_of(verdicts: list[StepVerdict], max_users: int) -> Knee:
         return Knee(0, None, None, ended_by, "none" if kind == "knee" else kind, [v.as_dict() for v in verdicts])
     return Knee(held.step.users, held.step.delivered_rps, held.as_dict(), ended_by, kind,
                 [v.as_dict() for v in verdicts])
+
+
+def reached_ceiling(knee: dict) -> bool:
+    """Whether a knee.json record is a ramp that held every step up to the run's ceiling."""
+    return knee.get("ended_by", "").startswith(AT_CEILING)
 
 
 def settle_for(step_duration_s: float) -> float:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from capacity.grid import Grid, GridError
 from capacity.provenance import code_version
+from capacity.redline import reached_ceiling
 
 RUN_JSON = "run.json"
 
@@ -55,8 +56,7 @@ def _raise_ceiling(out: Path, run: dict, load: dict) -> None:
     if old == load or {**old, "users": load["users"]} != load or load["users"] < old["users"]:
         return
     knees = sorted(out.glob("*/knee.json"))
-    at_ceiling = [p.parent.name for p in knees  # redline.knee_of: "max users N held"
-                  if json.loads(p.read_text()).get("ended_by", "").startswith("max users")]
+    at_ceiling = [p.parent.name for p in knees if reached_ceiling(json.loads(p.read_text()))]
     if at_ceiling:
         raise GridError(f"{out}: {', '.join(at_ceiling)} reached the old ceiling of {old['users']:,} users; "
                         "raising it needs a new --out")
