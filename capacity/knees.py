@@ -14,6 +14,7 @@ from statistics import median
 from capacity.cells import Cell
 from capacity.fit import Point, best_fit, predict
 from capacity.grid import memory_bytes, parse_grid
+from capacity.redline import ended_on_fail
 from capacity.redline_run import KNEE_JSON, analyse, ramp_grid
 from capacity.runs import read_run
 from capacity.search import memory_limit
@@ -94,7 +95,7 @@ def ruled_out(run_dir: Path, users: int, slo: dict, load: dict) -> dict[int, flo
     bounds: dict[int, float] = {}
     for reps in _by_configuration(run_dir).values():
         failed_at = [next((s["users"] for s in r["steps"] if s["status"] == "fail"), None) for r in reps]
-        if all(r["kind"] in ("knee", "none") for r in reps) and all(f is not None and f <= users for f in failed_at):
+        if all(map(ended_on_fail, reps)) and all(f is not None and f <= users for f in failed_at):
             cell = reps[0]["cell"]
             bounds[cell["replicas"]] = max(bounds.get(cell["replicas"], 0.0), cell["cpus"])
     return bounds

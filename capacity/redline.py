@@ -117,6 +117,12 @@ def knee_of(verdicts: list[StepVerdict], max_users: int) -> Knee:
                 [v.as_dict() for v in verdicts])
 
 
+def ended_on_fail(knee: dict) -> bool:
+    """Whether a knee.json record is a ramp that a FAIL step ended (a real knee, or none when the first step
+    failed), not one the generator, the host or the ceiling ended."""
+    return knee.get("kind") in ("knee", "none")
+
+
 def reached_ceiling(knee: dict) -> bool:
     """Whether a knee.json record is a ramp that held every step up to the run's ceiling."""
     return knee.get("ended_by", "").startswith(AT_CEILING)

@@ -23,7 +23,7 @@ from capacity.cells import Cell, expand
 from capacity.engine import Turns
 from capacity.grid import Grid
 from capacity.records import CellRecord
-from capacity.redline import PASS, Knee, clearly_failed, judge_ramp, knee_of, settle_for, step_users_for
+from capacity.redline import PASS, Knee, clearly_failed, ended_on_fail, judge_ramp, knee_of, settle_for, step_users_for
 from capacity.runner import Backend, finished, run_cell, shielded
 from capacity.runs import open_search_run
 from capacity.settings import Settings
@@ -138,9 +138,8 @@ def next_ramp(todo: list[tuple[Cell, Grid, int]], out: Path) -> tuple[Cell, Grid
     where the generator or the host ran out first). An interrupted campaign has seen every configuration."""
     def rank(job: tuple[Cell, Grid, int]) -> tuple[int, int, int]:
         cell, _, k = job
-        kinds = [json.loads(p.read_text()).get("kind") for p in sorted(out.glob(f"{cell.slug}-r*/{KNEE_JSON}"))]
-        real = bool(kinds) and all(kind in ("knee", "none") for kind in kinds)
-        return (0 if not kinds else 1 if real else 2), k, cell.index
+        knees = [json.loads(p.read_text()) for p in sorted(out.glob(f"{cell.slug}-r*/{KNEE_JSON}"))]
+        return (0 if not knees else 1 if all(map(ended_on_fail, knees)) else 2), k, cell.index
 
     return min(todo, key=rank)
 
