@@ -23,7 +23,8 @@ local SPECIES = { Adelie = 1, Chinstrap = 2, Gentoo = 3 }
 local reqs, nreq, cursor = {}, 0, 0
 local first, nfirst, delays = {}, 0, 0
 local wait_min, wait_span, batch_size = 0, 0, 0
-per_sec, kinds, failures, inflight, started = {}, {}, {}, {}, 0  -- globals: read by done() via thread:get
+-- Globals, read by done() via thread:get: flat tables only (wrk 4.1.0 segfaults copying nested ones).
+sec_n, sec_f, kind_n, kind_f, failures, inflight, started = {}, {}, {}, {}, {}, {}, 0
 
 local function now()
   local ts = ffi.new("wl_timespec")
@@ -104,13 +105,11 @@ function response(status, headers, body)
   kind = kind or busiest()
   inflight[kind] = (inflight[kind] or 1) - 1
   local sec = os.time()
-  local b = per_sec[sec]
-  if not b then b = { 0, 0 }; per_sec[sec] = b end
-  local k = kinds[kind]
-  if not k then k = { 0, 0 }; kinds[kind] = k end
-  b[1], k[1] = b[1] + 1, k[1] + 1
+  sec_n[sec] = (sec_n[sec] or 0) + 1
+  kind_n[kind] = (kind_n[kind] or 0) + 1
   if err then
-    b[2], k[2] = b[2] + 1, k[2] + 1
+    sec_f[sec] = (sec_f[sec] or 0) + 1
+    kind_f[kind] = (kind_f[kind] or 0) + 1
     local key = kind .. "\t" .. err
     failures[key] = (failures[key] or 0) + 1
   end
@@ -131,8 +130,13 @@ function done(summary, latency, requests)
   end
   for i, t in ipairs(threads) do
     out:write(string.format("start\t%d\t%.3f\n", i, t:get("started")))
-    for sec, b in pairs(t:get("per_sec")) do out:write(string.format("sec\t%d\t%d\t%d\t%d\n", i, sec, b[1], b[2])) end
-    for kind, k in pairs(t:get("kinds")) do out:write(string.format("kind\t%d\t%s\t%d\t%d\n", i, kind, k[1], k[2])) end
+    local sf, kf = t:get("sec_f"), t:get("kind_f")
+    for sec, n in pairs(t:get("sec_n")) do
+      out:write(string.format("sec\t%d\t%d\t%d\t%d\n", i, sec, n, sf[sec] or 0))
+    end
+    for kind, n in pairs(t:get("kind_n")) do
+      out:write(string.format("kind\t%d\t%s\t%d\t%d\n", i, kind, n, kf[kind] or 0))
+    end
     for key, n in pairs(t:get("failures")) do out:write(string.format("fail\t%d\t%d\t%s\n", i, n, key)) end
     for kind, n in pairs(t:get("inflight")) do out:write(string.format("inflight\t%d\t%s\t%d\n", i, kind, n)) end
   end

@@ -1,0 +1,93 @@
+"""The wrk generator (wrk/wrkload) on a short real run against the real API: its Lua script, its parsing, the
+request mix and think time read back from its own Locust-format files. No timing assertions.
+
+Runs `python -m wrkload` as a subprocess (PYTHONPATH wrk:locust, as inside its image), 200 users, 15 s.
+"""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loadtest.settings import Settings
+from loadtest.summary import summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+USERS, SPAWN_RATE, DURATION_S = 200, 100, 15
+
+
+def _wrkload(*args: str, env: dict) -> subprocess.CompletedProcess:
+    full = {**os.environ, "PYTHONPATH": f"{ROOT / 'wrk'}:{ROOT / 'locust'}", **env}
+    return subprocess.run([sys.executable, "-m", "wrkload", *args], env=full, capture_output=True, text=True,
+                          timeout=DURATION_S + 120, cwd=ROOT)
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.integration
+def test_wrk_run_against_the_real_api(api_server, tmp_path):
+    results = tmp_path / "wrk-run"
+    out = _wrkload("run", "--host", api_server.base_url, "--users", str(USERS), "--spawn-rate", str(SPAWN_RATE),
+                   "--duration", str(DURATION_S), "--csv", str(results / "locust"), "--summary",
+                   env={"LOCUST_SHAPE": "none", "WRK_SAMPLE_INTERVAL_S": "2"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    summary = summarize(results)
+    assert summary["requests"] > 0 and summary["failures"] == 0, summary["failure_kinds"]
+    assert summary["users_reached"] == USERS
+
+    # The mix: answers per name against the task weights and the legacy share (binomial, 6 sigma).
+    s = Settings()
+    counts = {e["name"]: e["requests"] for e in summary["endpoints"]}
+    total = sum(counts.values())
+    weights = s.weight_predict + s.weight_batch + s.weight_model_info
+    expected = {"/predict [natural]": s.weight_predict / weights * (1 - s.legacy_share),
+                "/predict [legacy]": s.weight_predict / weights * s.legacy_share,
+                "/predict/batch": s.weight_batch / weights, "/model-info": s.weight_model_info / weights}
+    for name, share in expected.items():
+        sigma = (total * share * (1 - share)) ** 0.5
+        assert abs(counts.get(name, 0) - total * share) < 6 * sigma + 5, (name, counts, total)
+
+    # Think time: requests per user per second at full strength ~ 1 / (think + latency) (closed loop).
+    hist = [r for r in _rows(results / "locust_stats_history.csv") if r["Name"] == "Aggregated"]
+    full = [r for r in hist if int(r["User Count"]) == USERS]
+    first, last = full[0], full[-2]
+    rate = (int(last["Total Request Count"]) - int(first["Total Request Count"])) / (
+        int(last["Timestamp"]) - int(first["Timestamp"]))
+    latency_s = summary["latency_ms"]["avg"] / 1000
+    per_user = rate / USERS
+    assert 0.6 < per_user * (s.think_time_s + latency_s) < 1.4, (per_user, latency_s)
+
+    # Validity reads wrk's threads as it reads Locust's processes.
+    gen = summary["generator"]
+    assert gen["samples"] >= 1 and gen["cpu_max_pct"] is not None
+    record = json.loads((results / "locust_generator.json").read_text())
+    assert record["generator"] == "wrk" and record["validated"] > 0 and record["wrk_cpu_s"] > 0
+    print(json.dumps({"rps": rate, "per_user": per_user, "counts": counts, "latency": summary["latency_ms"],
+                      "generator": gen["verdict"]}))
+
+
+@pytest.mark.integration
+def test_wrk_ramp_segments_against_the_real_api(api_server, tmp_path):
+    """Two ramp steps = two wrk processes: the second starts the first step's users steady, adds 50 more."""
+    results = tmp_path / "wrk-ramp"
+    out = _wrkload("run", "--host", api_server.base_url, "--shape", "ramp", "--step-users", "50",
+                   "--step-duration", "6", "--max-users", "100", "--hold", "4", "--spawn-rate", "50",
+                   "--csv", str(results / "locust"), env={"WRK_SAMPLE_INTERVAL_S": "2"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    record = json.loads((results / "locust_generator.json").read_text())
+    assert [(s["present"], s["new"]) for s in record["segments"]] == [(0, 50), (50, 50)]
+    assert len(record["boundary_gaps_s"]) == 1
+    hist = [r for r in _rows(results / "locust_stats_history.csv") if r["Name"] == "Aggregated"]
+    assert {int(r["User Count"]) for r in hist} >= {50, 100}
+    assert int(hist[-1]["Total Request Count"]) > 0 and int(hist[-1]["Total Failure Count"]) == 0
+    from capacity.steps import read_history, split_steps
+
+    steps = split_steps(read_history(results / "locust_stats_history.csv"), 50, 6, settle_s=1)
+    assert [s.users for s in steps] == [50, 100] and all(s.p95_ms for s in steps)
