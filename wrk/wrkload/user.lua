@@ -85,8 +85,10 @@ end
 local function judge(status, body)
   if status ~= 200 then return nil, "HTTP " .. status end
   if body:find('"predictions"', 1, true) then return "batch", batch(body) end
-  if body:find('"species_name"', 1, true) then return "legacy", single(body, true) end
-  if body:find('"species"', 1, true) then return "natural", single(body, false) end
+  if body:find('"probabilities"', 1, true) then  -- model-info names the species too, without probabilities
+    if body:find('"species_name"', 1, true) then return "legacy", single(body, true) end
+    return "natural", single(body, false)
+  end
   if body:find('"version"', 1, true) then
     if body:find('"name":"', 1, true) then return "model-info", nil end
     return "model-info", "model-info without name and version"
