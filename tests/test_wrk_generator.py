@@ -87,7 +87,6 @@ def test_wrk_ramp_segments_against_the_real_api(api_server, tmp_path):
     hist = [r for r in _rows(results / "locust_stats_history.csv") if r["Name"] == "Aggregated"]
     assert {int(r["User Count"]) for r in hist} >= {50, 100}
     assert int(hist[-1]["Total Request Count"]) > 0 and int(hist[-1]["Total Failure Count"]) == 0
-    from capacity.steps import read_history, split_steps
-
-    steps = split_steps(read_history(results / "locust_stats_history.csv"), 50, 6, settle_s=1)
-    assert [s.users for s in steps] == [50, 100] and all(s.p95_ms for s in steps)
+    # Each step's rows carry that step's exact percentiles (one wrk histogram per step).
+    p95 = {int(r["User Count"]): r["95%"] for r in hist if r["User Count"] in ("50", "100")}
+    assert len(p95) == 2 and all(v != "N/A" and float(v) > 0 for v in p95.values()), p95
