@@ -96,5 +96,8 @@ class ThreadMeter:
 
     def stop(self) -> None:
         """One last sample while the threads still exist (wrk's threads end before its done())."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join(timeout=5)
+        self.sample()
