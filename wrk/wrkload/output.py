@@ -74,7 +74,8 @@ def write_history(path: Path, results: list[SegmentResult]) -> None:
             high = max(high or 0.0, max(seg.latency_us) / 1000)
         p = pcts[id(seg)]
         rows.append([t, seg.segment.users_at(t - seg.started), "", "Aggregated",
-                     f"{sum(w[0] for w in window) / RPS_WINDOW_S:.2f}", f"{sum(w[1] for w in window) / RPS_WINDOW_S:.2f}",
+                     f"{sum(w[0] for w in window) / RPS_WINDOW_S:.2f}",
+                     f"{sum(w[1] for w in window) / RPS_WINDOW_S:.2f}",
                      *map(_fmt, p), total, failures, _fmt(p[0]), f"{spent / total if total else 0.0:.3f}",
                      _fmt(low), _fmt(high), f"{seg.bytes / seg.requests if seg.requests else 0:.1f}"])
     with open(path, "w", newline="") as fh:
