@@ -1,13 +1,18 @@
 """`python -m inference`: the production server (uvicorn, uvloop, httptools, no access log by default)."""
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from .logs import log_config
+from .server import Server
 from .settings import Settings
+
+APP = "inference.main:create_app"
 
 
 def prepare_metrics_dir(settings: Settings, scratch: str) -> Settings:
@@ -29,12 +34,10 @@ def main() -> None:
 
 
 def serve(settings: Settings) -> None:
-    uvicorn.run(
-        "inference.main:create_app",
+    options = dict(
         factory=True,
         host=settings.api_host,
         port=settings.api_port,
-        workers=settings.web_concurrency,
         loop="uvloop",
         http="httptools",
         access_log=settings.access_log,
@@ -44,6 +47,14 @@ def serve(settings: Settings) -> None:
         server_header=False,
         timeout_keep_alive=75,
     )
+    if settings.web_concurrency > 1:  # uvicorn's supervisor (it pings every worker every 0.5 s) and its workers
+        uvicorn.run(APP, workers=settings.web_concurrency, **options)
+        return
+    # One process: uvicorn.run without the 10 wake-ups a second of its main loop (server.py).
+    server = Server(uvicorn.Config(APP, **options))
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)  # as uvicorn.run does
 
 
 if __name__ == "__main__":
