@@ -7,7 +7,7 @@ COMPOSE := docker compose
 LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 
 .PHONY: install lock test test-unit test-stack stack-file lint up down reset train scale limits loadtest loadtest-ui sweep bench \
-  bench-smoke redline find
+  bench-smoke redline find compare-generators idle
 
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock */requirements.txt labtools/pyproject.toml \
   tests/pyproject.toml locust/pyproject.toml
@@ -68,9 +68,14 @@ limits:  ## new API_CPUS / API_MEMORY (integer + unit) for the running api repli
 loadtest-ui:  ## Locust web UI on :8089 with the default number of workers
 	$(LOCUST_COMPOSE) up -d
 
-loadtest:  ## headless Locust run against the running stack into results/<RUN_ID>/ (LOCUST_USERS, ...: see README)
+WRK_COMPOSE := docker compose -f docker-compose-wrk.yaml
+loadtest:  ## headless run against the running stack into results/<RUN_ID>/ (GENERATOR=locust|wrk, LOCUST_USERS, ...: README)
+ifeq ($(or $(GENERATOR),locust),wrk)
+	RUN_ID=$${RUN_ID:-loadtest-$$(date +%Y%m%d-%H%M%S)} $(WRK_COMPOSE) run --rm --build wrk
+else
 	RUN_ID=$${RUN_ID:-loadtest-$$(date +%Y%m%d-%H%M%S)} LOCUST_HEADLESS=true \
 	  $(LOCUST_COMPOSE) up --build --abort-on-container-exit --exit-code-from master
+endif
 
 sweep: install  ## the capacity experiment: GRID=capacity/grids/default.toml BACKEND=docker|native OUT=results/<ts> to resume
 	$(PY) -m capacity sweep $(or $(GRID),capacity/grids/default.toml) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT))
@@ -86,3 +91,9 @@ bench: install  ## our API against mlflow serve, MLServer, BentoML, the usual ha
 
 bench-smoke: install
 	$(PY) -m bench --smoke
+
+compare-generators: install  ## wrk beside Locust, 1,000 users, 60 s each, one native API (a measurement: quiet machine)
+	$(VENV)/bin/pytest -q -s -p no:cacheprovider tests/measure_wrk_vs_locust.py
+
+idle: install  ## an idle api replica's CPU and each health check's, from its cgroup (the stack must be up)
+	$(PY) -m bench.idle
