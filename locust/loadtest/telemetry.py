@@ -13,7 +13,6 @@ run summary. Nothing is recorded without `--csv`.
 from __future__ import annotations
 
 import atexit
-import csv
 import json
 import logging
 import os
@@ -24,12 +23,12 @@ from locust.runners import CPU_WARNING_THRESHOLD, LocalRunner, MasterRunner, Wor
 
 from loadtest.checks import Verdict
 from loadtest.meter import ProcessMeter, Reading, WindowedMeter, hostname
+from loadtest.samples import append_samples
 from loadtest.settings import Settings
 
 logger = logging.getLogger(__name__)
 SAMPLES_SUFFIX = "_generator.csv"
 RUN_SUFFIX = "_generator.json"
-SAMPLE_COLUMNS = ("timestamp", "node", "role", "cpu_percent", "memory_bytes", "user_count", "runqueue_pct")
 REPORT_KEY = "loadtest"  # our key in the worker -> master report
 
 
@@ -51,18 +50,6 @@ class Quality:
 
 
 QUALITY = Quality()  # per process; workers ship and reset it with every report
-
-
-def append_samples(path: Path, rows: list[dict]) -> None:
-    if not rows:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists() or path.stat().st_size == 0
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=SAMPLE_COLUMNS, extrasaction="ignore")
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
 
 
 def _sample(node: str, role: str, reading: Reading, memory: int, users: int) -> dict:

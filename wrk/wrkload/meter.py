@@ -8,15 +8,14 @@ for a CPU > 20% of the time). CPU is utime + stime of /proc/<pid>/task/<tid>/sta
 
 from __future__ import annotations
 
-import csv
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-# loadtest.telemetry.SAMPLE_COLUMNS (that module imports Locust; a test keeps the two equal)
-SAMPLE_COLUMNS = ("timestamp", "node", "role", "cpu_percent", "memory_bytes", "user_count", "runqueue_pct")
+from loadtest.samples import append_samples
+
 TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -38,17 +37,6 @@ def _rss(pid: int) -> int:
         return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
     except (OSError, IndexError, ValueError):
         return 0
-
-
-def append(path: Path, rows: list[dict]) -> None:
-    if not rows:
-        return
-    new = not path.exists() or path.stat().st_size == 0
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=SAMPLE_COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
 
 
 class ThreadMeter:
@@ -81,7 +69,7 @@ class ThreadMeter:
             rows.append({"timestamp": round(time.time(), 3), "node": f"wrk thread {n}", "role": "worker",
                          "cpu_percent": round(100 * (reading[0] - before[1]) / wall, 1), "memory_bytes": rss,
                          "user_count": users, "runqueue_pct": round(100 * (reading[1] - before[2]) / 1e9 / wall, 1)})
-        append(self.path, rows)
+        append_samples(self.path, rows)
         self.rows += rows
         return rows
 
