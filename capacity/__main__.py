@@ -17,7 +17,7 @@ from pathlib import Path
 
 from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.cells import CellError, expand
-from capacity.grid import GridError, check_machine, load_grid, with_worker_endpoints
+from capacity.grid import GridError, check_machine, load_grid, with_generator, with_worker_endpoints
 from capacity.report import write_report
 from capacity.search_cli import add_commands, add_worker_endpoint, report, run
 from capacity.settings import Settings
@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from capacity.runner import sweep
 
-    grid = with_worker_endpoints(load_grid(args.grid), args.worker_endpoint, args.backend)
+    grid = with_worker_endpoints(with_generator(load_grid(args.grid), args.generator), args.worker_endpoint,
+                                args.backend)
     check_machine(grid, os.cpu_count() or 1)
     if args.tracking_uri and args.backend == "docker":
         print("note: --tracking-uri is ignored by the docker backend (its api uses the stack's mlflow)",

@@ -1,12 +1,14 @@
-"""`docker stats` samples of the api replicas, the lb and the Locust containers, in a background thread."""
+"""`docker stats` samples of the api replicas, the lb and the generator's containers, in a background thread."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 from labtools import CsvAppender
 
@@ -14,6 +16,7 @@ _SIZE = re.compile(r"^\s*([\d.]+)\s*([KMGT]?i?B)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
           "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 LOCUST_PROJECT = "capacity-lab-locust"  # docker-compose-locust.yaml's fixed `name:`
+WRK_PROJECT = "capacity-lab-wrk"  # docker-compose-wrk.yaml's
 
 
 def parse_size(text: str) -> int:
@@ -50,17 +53,28 @@ def docker(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def locust_containers() -> list[str]:
-    result = docker("ps", "-q", "--no-trunc", "--filter", f"label=com.docker.compose.project={LOCUST_PROJECT}")
+def compose(file: Path, *args: str, env: dict | None = None, timeout: float = 120,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`docker compose -f FILE ARGS` with the environment's variables plus `env`, output captured."""
+    return subprocess.run(["docker", "compose", "-f", str(file), *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout, cwd=cwd)
+
+
+def generator_containers(project: str = LOCUST_PROJECT) -> list[str]:
+    """The running containers of a generator's compose project (its fixed `name:`)."""
+    result = docker("ps", "-q", "--no-trunc", "--filter", f"label=com.docker.compose.project={project}")
     return result.stdout.split()
 
 
 class DockerSampler(threading.Thread):
-    """Every `interval` s: one `docker stats --no-stream` over the api/lb containers and Locust's (found anew)."""
+    """Every `interval` s: one `docker stats --no-stream` over the api/lb containers and the generator's
+    (found anew)."""
 
-    def __init__(self, writer: CsvAppender, roles: dict[str, str], interval: float):
+    def __init__(self, writer: CsvAppender, roles: dict[str, str], interval: float,
+                 generator_project: str = LOCUST_PROJECT):
         super().__init__(name="capacity-docker-stats", daemon=True)
         self.writer, self.roles, self.interval = writer, dict(roles), interval
+        self.generator_project = generator_project
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -73,7 +87,7 @@ class DockerSampler(threading.Thread):
             self._stop_event.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
     def tick(self) -> None:
-        roles = {**self.roles, **{cid: "generator" for cid in locust_containers()}}
+        roles = {**self.roles, **{cid: "generator" for cid in generator_containers(self.generator_project)}}
         result = docker("stats", "--no-stream", "--format", "{{json .}}", *roles, timeout=30)
         now = round(time.time(), 3)
         rows = [row for line in result.stdout.splitlines() if (row := parse_stats_line(line, roles, now))]

@@ -1,11 +1,11 @@
-"""Run a cell without Docker: N local API processes pinned to whole cores, real Locust as a subprocess.
+"""Run a cell without Docker: N local API processes pinned to whole cores, the generator as a subprocess.
 
 - CPU: `taskset` pins each replica to ceil(cpus) cores (a process cannot be given a fraction of a core
   without cgroups), so 0.25, 0.5 and 1.0 CPU are the same deployment here; the report says so.
 - Memory: the replica's RSS (its whole process tree) is watched; over the limit it is killed and the cell
   records an OOM kill. RSS leaves out the page cache a container's limit counts, so it is a lower bound.
-- Replicas: each listens on its own loopback port; the users are spread round-robin over them by
-  capacity/native_locustfile.py (no nginx in the path).
+- Replicas: each listens on its own loopback port; Locust's users are spread round-robin over them by
+  capacity/native_locustfile.py (no nginx in the path); wrk loads one replica (capacity.generators.local).
 """
 
 from __future__ import annotations
@@ -13,21 +13,19 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from capacity.cells import Cell, CellError, GeneratorError, locust_env
+from capacity.cells import Cell, CellError, GeneratorError
+from capacity.generators import local_generator
 from capacity.grid import Grid
 from capacity.metrics import RESOURCES_CSV, sample_writer
 from capacity.native_watch import Watched, Watcher
+from capacity.provenance import ROOT
 from capacity.records import CellEvents
 from capacity.settings import Settings
-from labtools import Managed, free_port, spawn, stop_group, wait_http
-
-ROOT = Path(__file__).resolve().parents[1]
+from labtools import Managed, free_port, spawn, wait_http
 
 
 def core_sets(cpus: float, replicas: int, cores: list[int]) -> list[list[int]]:
@@ -42,17 +40,18 @@ class NativeBackend:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.cores = sorted(os.sched_getaffinity(0))
-        self._locust: Managed | None = None
-        self._stopped = False  # stop_load() ended the run early: Locust's exit code is ours, not an error
+        self.generator = local_generator("locust")
 
     def prepare(self, grid: Grid, out: Path) -> list[str]:
         """Check the tools; return the notes the report must carry."""
         if shutil.which("taskset") is None:
             raise CellError("native backend: `taskset` (util-linux) not found")
         rounded = sorted({c for c in grid.grid.cpus if c != math.ceil(c)})
+        self.generator = local_generator(grid.load.generator)
         notes = [f"Native backend: replicas are local processes pinned with taskset to whole cores of "
-                 f"{len(self.cores)}; API memory is RSS (page cache not counted); users are spread round-robin "
-                 f"over the replicas by Locust (no nginx), so lb columns are empty. Locust shares the same cores."]
+                 f"{len(self.cores)}; API memory is RSS (page cache not counted); no nginx, so lb columns are "
+                 f"empty. The generator ({grid.load.generator}) shares the same cores.",
+                 *self.generator.prepare(grid)]
         if rounded:
             notes.append("Native backend: cpus " + ", ".join(f"{c:g}" for c in rounded)
                          + " rounded UP to whole cores (taskset cannot give a fraction of a core): cells that "
@@ -71,11 +70,9 @@ class NativeBackend:
             self._wait_ready(procs)
             if grid.load.warmup:
                 time.sleep(grid.load.warmup)
-            locust = self._locust = self._start_locust(grid, cell_dir, urls)
-            self._stopped = False
-            procs.append(locust)
-            watcher.add(Watched("generator", "locust", locust.proc))
-            self._wait_locust(locust.proc, grid.load.run_seconds)
+            self.generator.on_start = lambda managed: watcher.add(Watched("generator", self.generator.name,
+                                                                           managed.proc))
+            self.generator.run(grid, cell_dir, {"CAPACITY_TARGETS": ",".join(urls)})
         except GeneratorError as exc:
             generator_error = str(exc)
         except CellError as exc:
@@ -115,30 +112,9 @@ class NativeBackend:
             except TimeoutError:
                 raise CellError(f"not ready after {self.settings.ready_timeout_s:g} s: {replica.base_url}") from None
 
-    def _start_locust(self, grid: Grid, cell_dir: Path, urls: list[str]) -> Managed:
-        cmd = [sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("native_locustfile.py")),
-               "--host", urls[0], "--csv", str(cell_dir / "locust"), "--csv-full-history",
-               "--html", str(cell_dir / "report.html"), "--stop-timeout", "5", "--exit-code-on-error", "0"]
-        # The locustfile imports `locustfile` (locust/) and `capacity` (the project root) from its PYTHONPATH.
-        env = {**locust_env(grid.load), "CAPACITY_TARGETS": ",".join(urls),
-               "PYTHONPATH": os.pathsep.join([str(ROOT / "locust"), str(ROOT)])}
-        return spawn(cmd, cell_dir / "locust.log", env, ROOT)
-
-    def _wait_locust(self, locust: subprocess.Popen, run_seconds: float) -> None:
-        try:
-            code = locust.wait(timeout=run_seconds + 90)
-        except subprocess.TimeoutExpired:
-            stop_group(locust)
-            raise GeneratorError(f"Locust did not finish within {run_seconds + 90:g} s; stopped") from None
-        if code not in (0, 1) and not self._stopped:
-            raise GeneratorError(f"Locust exited with code {code}; see locust.log")
-
     def stop_load(self) -> None:
-        """End the running Locust now (SIGTERM: it stops its users and writes its files), e.g. once a ramp
-        step has clearly failed."""
-        if self._locust is not None and self._locust.proc.poll() is None:
-            self._stopped = True
-            os.killpg(self._locust.proc.pid, signal.SIGTERM)
+        """End the running load now (the generator still writes its files), e.g. once a ramp step has failed."""
+        self.generator.stop()
 
     def close(self) -> None:
         """Nothing keeps running between cells."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.endpoints import check_endpoint
-from capacity.grid import Grid, GridError, check_machine, load_grid, with_worker_endpoints
+from capacity.grid import Grid, GridError, check_machine, load_grid, with_generator, with_worker_endpoints
 from capacity.remote_workers import check_master_address
 from capacity.settings import Settings
 
@@ -50,6 +50,9 @@ def endpoint(text: str) -> str:
 
 
 def add_worker_endpoint(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--generator", choices=("locust", "wrk"),
+                   help="the load generator (default: the grid's load.generator, locust); wrk emulates the same "
+                        "users at ~1/3 of Locust's CPU per request (wrk/README.md)")
     p.add_argument("--worker-endpoint", type=endpoint, action="append", metavar="URL",
                    help="docker backend: more Locust workers on this Docker host (unix:///..., ssh://user@host, "
                         "tcp://host:port), started there for every cell; repeat for more hosts; replaces the "
@@ -110,7 +113,8 @@ def _out(args: argparse.Namespace, settings: Settings, kind: str) -> Path:
 def cmd_redline(args: argparse.Namespace) -> int:
     from capacity.redline_run import redline
 
-    grid = with_worker_endpoints(load_grid(args.grid), args.worker_endpoint, args.backend)
+    grid = with_worker_endpoints(with_generator(load_grid(args.grid), args.generator), args.worker_endpoint,
+                                args.backend)
     check_machine(grid, os.cpu_count() or 1)
     if args.repeats < 1 or (args.step is not None and args.step < 1):
         raise GridError("--repeats and --step must be >= 1")
@@ -157,7 +161,8 @@ def _mark_confirmed(prediction_dir: Path, data: dict, out: Path) -> None:
 def cmd_find(args: argparse.Namespace) -> int:
     from capacity.find_run import find
 
-    grid = with_worker_endpoints(load_grid(args.grid), args.worker_endpoint, args.backend)
+    grid = with_worker_endpoints(with_generator(load_grid(args.grid), args.generator), args.worker_endpoint,
+                                args.backend)
     if args.workers is not None:
         grid = grid.model_copy(update={"load": grid.load.model_copy(update={"workers": args.workers})})
     replicas, ladder = args.replicas or list(grid.grid.replicas), args.cpus or list(grid.grid.cpus)

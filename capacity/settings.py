@@ -19,12 +19,13 @@ class Settings(BaseSettings):
     model_name: str = "penguins-classifier"
     model_alias: str = "production"
 
-    # Docker backend: the lb's host port and address, the two compose files, how long a cell may take to start.
+    # Docker backend: the lb's host port and address, the compose files, how long a cell may take to start.
     api_port: int = Field(8000, ge=1, le=65535)
     host_bind: str = "127.0.0.1"
     compose_file: Path = Field(Path("docker-compose.yaml"), validation_alias="CAPACITY_COMPOSE_FILE")
     locust_compose_file: Path = Field(Path("docker-compose-locust.yaml"),
                                       validation_alias="CAPACITY_LOCUST_COMPOSE_FILE")
+    wrk_compose_file: Path = Field(Path("docker-compose-wrk.yaml"), validation_alias="CAPACITY_WRK_COMPOSE_FILE")
     ready_timeout_s: float = Field(240.0, gt=0, validation_alias="CAPACITY_READY_TIMEOUT_S")
     # Docker backend: api replicas load their model with this many CPUs, then `docker update` sets the cell's
     # limit before any load (the same cgroup quota). At 0.05 CPU a replica needs ~140 s to /ready, at 1 CPU ~10 s

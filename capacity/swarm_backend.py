@@ -20,6 +20,7 @@ from pathlib import Path
 from capacity.cells import Cell, CellError
 from capacity.docker_backend import DockerBackend
 from capacity.endpoints import parse_endpoints
+from capacity.generators import compose_generator
 from capacity.grid import Grid, memory_bytes
 from capacity.records import CellEvents
 from capacity.swarm import Limits, ServiceKnobs, Task, converged, docker_on, failed_since
@@ -34,7 +35,7 @@ def _check(result, what: str) -> str:
 
 
 class SwarmBackend(DockerBackend):
-    """Inherits the docker backend's Locust run (`_run_locust`, `stop_load`) and its /ready wait."""
+    """Inherits the docker backend's generator run (`stop_load`) and its /ready wait."""
 
     name = "swarm"
 
@@ -69,11 +70,10 @@ class SwarmBackend(DockerBackend):
                 if t.state == "running"]
 
     def prepare(self, grid: Grid, out: Path) -> list[str]:
-        if not (self.root / self.settings.locust_compose_file).exists():
-            raise CellError(f"swarm backend: {self.settings.locust_compose_file} not found; run from the project root")
         if not out.resolve().is_relative_to(self.results):
-            raise CellError(f"swarm backend: --out must be under {self.results} (Locust writes through that mount)")
-        if getattr(getattr(grid, "generators", None), "endpoints", None):
+            raise CellError(f"swarm backend: --out must be under {self.results} (the generator writes through "
+                            "that mount)")
+        if grid.generators.endpoints:
             raise CellError("swarm backend: Locust workers on other hosts (--worker-endpoint, [generators]) "
                             "are not supported yet; Locust runs on the manager")
         self._find_nodes()
@@ -88,14 +88,16 @@ class SwarmBackend(DockerBackend):
             raise CellError(f"swarm backend: {url} does not answer: is stack {self.stack} trained and its lb "
                             "published on this port (API_PORT)?")
         self.locust_host = self._lb_address()
-        built = self._compose("build", timeout=900, locust=True)
-        if built.returncode != 0:
-            raise CellError(f"swarm backend: building the Locust image failed:\n{built.stderr[-1500:]}")
+        self.generator = compose_generator(grid.load.generator, self.settings, self.root, self.results)
+        try:
+            generator_notes = self.generator.prepare(grid)
+        except CellError as exc:
+            raise CellError(f"swarm backend: {exc}") from None
         names = ", ".join(sorted(n.name for n in self.nodes.values()))
         return [f"Swarm backend: stack {self.stack} on {len(self.nodes)} node(s) ({names}); api knobs changed by "
                 f"rolling `docker service update`; lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory} on its node; "
-                f"Locust ({grid.load.workers} worker container(s)) on the manager against {self.locust_host}. "
-                "Nodes that share one machine's cores measure topology, not capacity."]
+                f"the generator ({grid.load.generator}) on the manager against {self.locust_host}. "
+                "Nodes that share one machine's cores measure topology, not capacity.", *generator_notes]
 
     def _find_nodes(self) -> None:
         info = _check(docker_on(None, "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} "
@@ -180,7 +182,8 @@ class SwarmBackend(DockerBackend):
         return {**cell.env(grid.lb), "LOCUST_HOST": self.locust_host, "LOCUST_NETWORK": f"{self.stack}_default"}
 
     def _sampler(self, writer):
-        return SwarmSampler(writer, self.nodes, self.manager, self._running, self.settings.sample_interval_s)
+        return SwarmSampler(writer, self.nodes, self.manager, self._running, self.settings.sample_interval_s,
+                            self.generator.project)
 
     def _cell_events(self, error: str | None) -> CellEvents:
         failed = failed_since(self._before, self._tasks("api"))
@@ -207,8 +210,8 @@ class SwarmBackend(DockerBackend):
         """The stack is deployed by its owner, not by this runner: it stays."""
 
     def close(self) -> None:
-        """Locust down; the api (and lb) back to the knobs they had when the run began."""
-        self._compose("down", "--timeout", "30", timeout=120, locust=True)
+        """The generator down; the api (and lb) back to the knobs they had when the run began."""
+        self.generator.close()
         try:
             if self.defaults is not None:
                 self.update(self.defaults)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from capacity.dockerstats import locust_containers, parse_stats_line
+from capacity.dockerstats import generator_containers, parse_stats_line
 from capacity.swarm import Task, docker_on
 from labtools import CsvAppender
 
@@ -37,13 +37,14 @@ def node_rows(node: Node, roles: dict[str, str], now: float) -> list[dict]:
 
 
 class SwarmSampler(threading.Thread):
-    """Every `interval` s: `running()` -> [(task, role)], sampled per node; Locust's containers on the manager."""
+    """Every `interval` s: `running()` -> [(task, role)], sampled per node; the generator's containers (compose
+    project `generator_project`) on the manager."""
 
     def __init__(self, writer: CsvAppender, nodes: dict[str, Node], manager: Node,
-                 running: Callable[[], list[tuple[Task, str]]], interval: float):
+                 running: Callable[[], list[tuple[Task, str]]], interval: float, generator_project: str):
         super().__init__(name="capacity-swarm-stats", daemon=True)
         self.writer, self.nodes, self.manager, self.running = writer, nodes, manager, running
-        self.interval = interval
+        self.interval, self.generator_project = interval, generator_project
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -64,7 +65,8 @@ class SwarmSampler(threading.Thread):
         now = round(time.time(), 3)
         jobs = [pool.submit(node_rows, self.nodes[nid], roles, now) for nid, roles in by_node.items()
                 if nid in self.nodes]
-        jobs.append(pool.submit(node_rows, self.manager, dict.fromkeys(locust_containers(), "generator"), now))
+        generators = dict.fromkeys(generator_containers(self.generator_project), "generator")
+        jobs.append(pool.submit(node_rows, self.manager, generators, now))
         self.writer.write([row for job in jobs for row in job.result(timeout=60)])
 
     def stop(self) -> None:

@@ -1,6 +1,6 @@
 """The docker backend reads the Locust master's own exit code from the compose log."""
 
-from capacity.docker_backend import master_exit_code
+from capacity.generators.compose_locust import master_exit_code
 
 # The end of a real find cell's locust-compose.log (2026-11-30): the workers quit first, compose stopped the
 # master while it wrote its summary and reported 143.
