@@ -7,7 +7,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from capacity.provenance import code_version
+from capacity.core.provenance import code_version
 
 
 def _cpu_model() -> str:

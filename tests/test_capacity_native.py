@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from capacity.records import CellRecord
+from capacity.core.records import CellRecord
 from labtools import QUIET_ENV
 
 ROOT = Path(__file__).resolve().parents[1]

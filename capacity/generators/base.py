@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from capacity.grid import Grid
+from capacity.core.grid import Grid
 
 
 class LoadGenerator(Protocol):

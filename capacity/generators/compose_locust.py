@@ -1,5 +1,5 @@
 """Locust from docker-compose-locust.yaml (master + workers on the stack's network), with workers on other
-Docker hosts when the grid names them ([generators] endpoints, capacity.remote_workers)."""
+Docker hosts when the grid names them ([generators] endpoints, capacity.generators.remote_workers)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import re
 import subprocess
 from pathlib import Path
 
-from capacity.cells import CellError, GeneratorError, locust_env
-from capacity.dockerstats import LOCUST_PROJECT, compose
-from capacity.endpoints import parse_endpoints
-from capacity.grid import Grid
-from capacity.remote_workers import RemoteWorkers, check_master_address, generator_hosts
-from capacity.settings import Settings
+from capacity.core.cells import CellError, GeneratorError, locust_env
+from capacity.core.docker import LOCUST_PROJECT, compose
+from capacity.core.endpoints import parse_endpoints
+from capacity.core.grid import Grid
+from capacity.core.settings import Settings
+from capacity.generators.remote_workers import RemoteWorkers, check_master_address, generator_hosts
 from labtools import compose_locust_env
 
 # The master's own exit code, from its log. Its workers quit first, so --abort-on-container-exit may stop the

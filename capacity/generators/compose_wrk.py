@@ -11,11 +11,11 @@ import math
 import subprocess
 from pathlib import Path
 
-from capacity.cells import CellError, GeneratorError, locust_env
-from capacity.dockerstats import WRK_PROJECT, compose
+from capacity.core.cells import CellError, GeneratorError, locust_env
+from capacity.core.docker import WRK_PROJECT, compose
+from capacity.core.grid import Grid
+from capacity.core.settings import Settings
 from capacity.generators.compose_locust import tail
-from capacity.grid import Grid
-from capacity.settings import Settings
 
 
 def wrk_env(grid: Grid, run_id: str) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The generators as local processes (native backend): Locust with capacity/native_locustfile.py, which spreads
-its users round-robin over the replicas' URLs, or wrk (`python -m wrkload`), which loads one URL.
+"""The generators as local processes (native backend): Locust with capacity/generators/native_locustfile.py,
+which spreads its users round-robin over the replicas' URLs, or wrk (`python -m wrkload`), which loads one URL.
 
 The backend watches the process (its CPU and RSS into resources.csv) from `on_start`; stop() sends SIGTERM to
 its process group: Locust stops its users, wrkload ends its wrk with SIGINT; both still write their files.
@@ -14,12 +14,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from capacity.cells import CellError, GeneratorError, locust_env
-from capacity.grid import Grid
-from capacity.provenance import ROOT
+from capacity.core.cells import CellError, GeneratorError, locust_env
+from capacity.core.grid import Grid
+from capacity.core.provenance import ROOT
 from labtools import Managed, spawn
 
-NATIVE_LOCUSTFILE = Path(__file__).resolve().parents[1] / "native_locustfile.py"
+NATIVE_LOCUSTFILE = Path(__file__).with_name("native_locustfile.py")
 
 
 class LocalGenerator:

@@ -1,8 +1,8 @@
 """Cells: every combination once, stable slugs, the env knobs compose reads, the cost order."""
 
-from capacity.cells import Cell, expand, locust_env
-from capacity.grid import Lb, parse_grid
-from capacity.native_backend import core_sets
+from capacity.backends.native.backend import core_sets
+from capacity.core.cells import Cell, expand, locust_env
+from capacity.core.grid import Lb, parse_grid
 
 
 def grid(**load):

@@ -4,7 +4,7 @@ import fcntl
 
 import pytest
 
-from capacity.engine import turn
+from capacity.campaign.engine import turn
 
 
 class Stack:

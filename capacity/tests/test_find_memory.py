@@ -5,10 +5,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from capacity.find_run import Finder
-from capacity.grid import load_grid
-from capacity.records import CellEvents
-from capacity.settings import Settings
+from capacity.core.grid import load_grid
+from capacity.core.records import CellEvents
+from capacity.core.settings import Settings
+from capacity.search.find import Finder
 
 GRID = Path(__file__).resolve().parents[1] / "grids" / "find.toml"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from capacity.fit import Point, best_fit, fit, offered_rps, predict
+from capacity.search.fit import Point, best_fit, fit, offered_rps, predict
 
 
 def knees(noise=(0.0, 0.03, -0.02, 0.01, -0.03, 0.02)):

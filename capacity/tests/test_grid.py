@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from capacity.grid import GridError, check_machine, load_grid, memory_bytes, parse_grid
+from capacity.core.grid import GridError, check_machine, load_grid, memory_bytes, parse_grid
 
 GRIDS = Path(__file__).resolve().parents[1] / "grids"
 

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from capacity.dockerstats import parse_size, parse_stats_line
-from capacity.metrics import cell_metrics, locust_summary, read_samples, resource_peaks, sample_writer
-from capacity.records import CellEvents
+from capacity.backends.docker.stats import parse_stats_line
+from capacity.core.docker import parse_size
+from capacity.core.records import CellEvents
+from capacity.core.samples import read_samples, sample_writer
+from capacity.measure.metrics import cell_metrics, locust_summary, resource_peaks
 
 DATA = Path(__file__).with_name("data")
 

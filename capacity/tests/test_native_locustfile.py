@@ -14,7 +14,7 @@ SCRIPT = """
 import json
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
-users, shapes = load_locustfile("capacity/native_locustfile.py")
+users, shapes = load_locustfile("capacity/generators/native_locustfile.py")
 (user_class,) = users.values()
 env = Environment(user_classes=[user_class])
 print(json.dumps({"names": list(users), "base": user_class.__mro__[1].__name__, "shapes": len(shapes),

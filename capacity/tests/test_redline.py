@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from capacity.grid import Slo
-from capacity.redline import (
+from capacity.core.grid import Slo
+from capacity.measure.ramp import (
     FAIL,
     INVALID,
     PASS,
@@ -19,7 +19,7 @@ from capacity.redline import (
     knee_of,
     step_users_for,
 )
-from capacity.steps import Step, history_file, read_history, split_steps
+from capacity.measure.steps import Step, history_file, read_history, split_steps
 
 DATA = Path(__file__).parent / "data" / "ramp_native"
 THINK = 0.075
@@ -46,8 +46,8 @@ def test_every_step_is_judged_and_the_starved_generator_makes_them_invalid():
 
 
 def test_a_generous_slo_and_no_validity_problem_gives_a_knee(monkeypatch):
-    import capacity.redline as redline
-    from capacity.validation import Validity
+    import capacity.measure.ramp as redline
+    from capacity.measure.validation import Validity
 
     monkeypatch.setattr(redline, "measurement_validity", lambda *a, **k: Validity(True))
     verdicts = judge_ramp(DATA, Slo(p95_ms=700), THINK, 300, 15, [])
@@ -111,7 +111,7 @@ def test_a_shortfall_with_an_idle_generator_fails_the_step():
 def test_delivered_rate_is_taken_between_worker_reports():
     # The master merges worker counters every 3 s: +510 requests per report at 300 users (170 req/s), the
     # counters standing still in between (1 x 0.1 CPU, redline 2026-11-30, which first read 112 req/s).
-    from capacity.steps import Row
+    from capacity.measure.steps import Row
 
     rows, count = [], 0
     for second in range(60):
@@ -131,8 +131,8 @@ def test_a_ramp_that_ended_below_max_users_says_so():
 
 
 def test_a_generator_error_makes_the_last_step_invalid_unless_the_api_broke(monkeypatch):
-    import capacity.redline as redline
-    from capacity.validation import Validity
+    import capacity.measure.ramp as redline
+    from capacity.measure.validation import Validity
 
     monkeypatch.setattr(redline, "measurement_validity", lambda *a, **k: Validity(True))
     lost = "not every Locust worker joined the master"
@@ -148,8 +148,8 @@ def test_a_generator_error_makes_the_last_step_invalid_unless_the_api_broke(monk
 def test_first_ramps_then_repeats_of_real_knees_then_of_lower_bounds(tmp_path):
     import json
 
-    from capacity.cells import Cell
-    from capacity.redline_run import next_ramp
+    from capacity.core.cells import Cell
+    from capacity.search.redline import next_ramp
 
     knee, bound, fresh = Cell(1, 0.1, "256M", 1, 1), Cell(2, 0.5, "256M", 1, 1), Cell(3, 1.0, "256M", 1, 1)
     for cell, kind in ((knee, "knee"), (bound, "lower bound")):
@@ -170,7 +170,7 @@ def test_first_ramps_then_repeats_of_real_knees_then_of_lower_bounds(tmp_path):
 def test_delivered_rate_is_locusts_own_once_the_step_held_its_users_long_enough():
     # Two workers report every 3 s, one second apart, 285 requests each per report at 1,000 users (~570 req/s):
     # a counter window from one worker's report to the other's misses one (2 x 0.25 CPU, redline 2026-11-30).
-    from capacity.steps import Row
+    from capacity.measure.steps import Row
 
     rows, count = [], 0
     for second in range(20):

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from capacity.__main__ import main
-from capacity.cells import CellError
-from capacity.endpoints import parse_endpoint, parse_endpoints
-from capacity.grid import GridError, parse_grid, with_worker_endpoints
-from capacity.remote_workers import RemoteWorkers, check_master_address, generator_hosts
+from capacity.core.cells import CellError
+from capacity.core.endpoints import parse_endpoint, parse_endpoints
+from capacity.core.grid import GridError, parse_grid, with_worker_endpoints
+from capacity.generators.remote_workers import RemoteWorkers, check_master_address, generator_hosts
 
 GRID = {"grid": {"cpus": [1.0], "memory": ["512M"], "replicas": [1]}, "load": {"users": 10, "spawn_rate": 5}}
 ROOT = Path(__file__).resolve().parents[2]

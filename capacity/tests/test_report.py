@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from capacity.cells import Cell
-from capacity.grid import GridError, parse_grid
-from capacity.records import CellEvents, CellInfo, CellMetrics, CellRecord
-from capacity.report import answer_line, cheapest_passing, write_report
-from capacity.runner import sweep
+from capacity.cli.main import sweep
+from capacity.core.cells import Cell
+from capacity.core.grid import GridError, parse_grid
+from capacity.core.records import CellEvents, CellInfo, CellMetrics, CellRecord
+from capacity.report.sweep import answer_line, cheapest_passing, write_report
 
 DATA = Path(__file__).with_name("data")
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-import capacity.redline as redline
-from capacity.cells import Cell
-from capacity.grid import GridError, parse_grid
-from capacity.knees import configurations, prediction, ruled_out
-from capacity.runs import open_search_run, read_run
-from capacity.search_report import write_find_report, write_redline_report
-from capacity.validation import Validity
+import capacity.measure.ramp as redline
+from capacity.campaign.run import open_search_run, read_run
+from capacity.core.cells import Cell
+from capacity.core.grid import GridError, parse_grid
+from capacity.measure.validation import Validity
+from capacity.report.search import write_find_report, write_redline_report
+from capacity.search.knees import configurations, prediction, ruled_out
 
 DATA = Path(__file__).parent / "data" / "ramp_native"
 GRID = {"name": "recorded", "grid": {"cpus": [0.5, 1.0], "memory": ["256M"], "replicas": [1, 2]},
@@ -74,7 +74,7 @@ def test_prediction_within_and_out_of_range(run_dir, tmp_path_factory):
 
 
 def test_a_prediction_out_of_range_says_what_to_change():
-    from capacity.search_report import answer_line
+    from capacity.report.search import answer_line
 
     data = {"users": 10_000, "status": "OUT OF RANGE", "answer": None, "loo_mean_pct": 71.7,
             "fit": "req/s = 3,978 x total CPU -70 (3 knees; leave-one-out error mean 71.7%, worst 153.3%)"}

@@ -2,9 +2,9 @@
 
 import pytest
 
-from capacity.grid import Load, Slo
-from capacity.records import CellMetrics
-from capacity.slo import FAIL, INVALID, PASS, judge
+from capacity.core.grid import Load, Slo
+from capacity.core.records import CellMetrics
+from capacity.measure.slo import FAIL, INVALID, PASS, judge
 
 LOAD = Load(users=2000, spawn_rate=100)
 SLO = Slo()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from capacity.backends import add_backend_arguments, backend_settings, make_backend
-from capacity.cells import Cell, CellError
-from capacity.settings import Settings
-from capacity.swarm import Limits, ServiceKnobs, Task, converged, failed_since
+from capacity.backends.swarm.service import Limits, ServiceKnobs, Task, converged, failed_since
+from capacity.core.cells import Cell, CellError
+from capacity.core.settings import Settings
 
 GIB = 1024**3
 

@@ -1,6 +1,6 @@
 """CFS throttling share per step from throttle.csv samples (cumulative counters per container)."""
 
-from capacity.throttle import THROTTLE_CSV, read_throttle, throttled_share
+from capacity.measure.throttle import THROTTLE_CSV, read_throttle, throttled_share
 
 
 def test_share_is_summed_over_containers_within_the_window(tmp_path):

@@ -20,7 +20,7 @@ import pytest
 from compose import ROOT, Compose, wait_until
 from nodes import HOST_IP, docker, docker_host, node
 
-from capacity.records import CellRecord
+from capacity.core.records import CellRecord
 from labtools import free_port
 
 NODES = ("hostb", "hostc")

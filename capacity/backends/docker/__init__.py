@@ -1,0 +1,1 @@
+"""The docker backend: Compose api + lb per cell, docker stats samples."""

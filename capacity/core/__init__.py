@@ -1,0 +1,1 @@
+"""The bottom layer: grid, cells, typed records, settings, endpoints, file formats, the docker CLI, the project root."""

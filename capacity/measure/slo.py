@@ -1,0 +1,78 @@
+"""Pass, fail or invalid, with the reasons.
+
+- fail: the API broke the SLO (OOM kill, restarts, failed requests, p95 over the bound, users not reached,
+  never became ready).
+- invalid: the load generator was saturated, so the numbers describe Locust, not the API. Nothing is
+  concluded from such a cell, unless the API itself was killed (OOM, restarts), which is a fail anyway.
+- pass: none of the above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from capacity.core.grid import Load, Slo
+from capacity.core.records import CellMetrics
+
+PASS, FAIL, INVALID = "pass", "fail", "invalid"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    status: str
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons) if self.reasons else "SLO held"
+
+
+def _api_broke(m: CellMetrics) -> list[str]:
+    reasons = []
+    if m.oom_killed:
+        reasons.append(f"OOM: {m.oom_killed} replica(s) killed by the memory limit")
+    if m.restarts:
+        reasons.append(f"{m.restarts} restart(s) during the run")
+    if m.error:
+        reasons.append(m.error)
+    return reasons
+
+
+def _slo_misses(m: CellMetrics, slo: Slo, load: Load) -> list[str]:
+    reasons = []
+    failures = m.failures
+    if failures > slo.max_failures:
+        reasons.append(f"errors: {failures} failed request(s) ({m.error_pct or 0:g}%)")
+    p95 = m.p95_ms
+    if p95 is None and m.requests:
+        reasons.append("latency: no p95 recorded")
+    elif p95 is not None and p95 > slo.p95_ms:
+        reasons.append(f"latency: p95 {p95:g} ms > {slo.p95_ms:g} ms")
+    wanted = slo.users_ratio * load.users
+    if m.users_reached < wanted:
+        reasons.append(f"users: reached {m.users_reached} of {wanted:g}")
+    if not m.requests:
+        reasons.append("no requests completed")
+    return reasons
+
+
+def _generator_saturated(m: CellMetrics, slo: Slo) -> list[str]:
+    reasons = [f"generator: {m.generator_error}"] if m.generator_error else []
+    if not m.generator_valid:
+        reasons.append(f"generator saturated: {m.generator_reason or 'Locust CPU warning'}")
+    sampled = m.generator_cpu_sampled_pct
+    if sampled is not None and sampled > slo.generator_cpu_pct and m.generator_valid:
+        reasons.append(f"generator saturated: a Locust process at {sampled:g}% CPU > {slo.generator_cpu_pct:g}%")
+    return reasons
+
+
+def judge(metrics: CellMetrics, slo: Slo, load: Load) -> Judgement:
+    """The cell's status; every observed problem is listed, the status follows the precedence above."""
+    broke, saturated, misses = _api_broke(metrics), _generator_saturated(metrics, slo), _slo_misses(metrics, slo, load)
+    if broke:  # a cell that never served a request needs no list of what it therefore also missed
+        return Judgement(FAIL, broke + saturated + (misses if metrics.requests else []))
+    if saturated:
+        return Judgement(INVALID, saturated + misses)
+    if misses:
+        return Judgement(FAIL, misses)
+    return Judgement(PASS)

@@ -1,0 +1,157 @@
+"""The knees of a redline run, per configuration over its repeats, and the prediction made from them.
+
+A configuration's knee is the median over its repeats (users and delivered req/s), with the spread (min-max).
+It is a real knee only when every repeat ended on a FAIL step; otherwise it is a lower bound (the generator
+or the host ran out first, or max users held) and it is shown, never fitted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from statistics import median
+
+from capacity.backends.startup import STARTUP_JSON
+from capacity.campaign.run import read_run
+from capacity.core.cells import Cell
+from capacity.core.grid import Grid, memory_bytes, parse_grid
+from capacity.core.records import CellRecord
+from capacity.measure.ramp import api_events, ended_on_fail, judge_ramp, knee_of
+from capacity.search.bisect import memory_limit
+from capacity.search.fit import Point, best_fit, predict
+
+KNEE_JSON = "knee.json"
+STOPPED = "early_stop.txt"
+MIB = 1024**2
+
+
+def ramp_grid(grid: Grid, step_users: int) -> Grid:
+    """The grid's load as a ramp of `step_users` steps up to load.users (rounded up to a whole step), no hold."""
+    top = -(-grid.load.users // step_users) * step_users
+    load = grid.load.model_copy(update={"shape": "ramp", "step_users": step_users, "users": top, "hold": 0.0})
+    return grid.model_copy(update={"load": load})
+
+
+def judge_knee(cell_dir: Path, cell: Cell, grid: Grid) -> dict:
+    """The ramp recorded in `cell_dir` judged by the current rules: knee.json's content. Writes nothing (the
+    redline command writes knee.json; a report judges again and only reads)."""
+    record = CellRecord.read(cell_dir)
+    load = grid.load
+    verdicts = judge_ramp(cell_dir, grid.slo, (load.wait_min + load.wait_max) / 2, load.step_users,
+                          load.step_duration, api_events(record), cell.total_cpus, record.metrics.generator_error)
+    knee = knee_of(verdicts, load.users)
+    error = record.metrics.error or record.metrics.generator_error
+    if not verdicts and error:
+        knee = replace(knee, ended_by=f"no step was measured: {error}")
+    stopped = cell_dir / STOPPED
+    data = {**knee.as_dict(), "cell": cell.as_dict(), "step_users": load.step_users,
+            "early_stop": stopped.read_text().strip() if stopped.exists() else None}
+    return data
+
+
+def knee_records(run_dir: Path) -> list[dict]:
+    """Every ramp of the run, judged again from its files (so the report follows the current rules)."""
+    grid = parse_grid(read_run(run_dir)["grid"])
+    records = []
+    for path in sorted(run_dir.glob(f"*/{KNEE_JSON}")):
+        old = json.loads(path.read_text())
+        c = old["cell"]
+        cell = Cell(c["index"], c["cpus"], c["memory"], c["replicas"], c["processes"])
+        records.append(judge_knee(path.parent, cell, ramp_grid(grid, old["step_users"])) | {"folder": path.parent.name})
+    return records
+
+
+def _med(values: list) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(median(present), 1) if present else None
+
+
+def _startup(run_dir: Path, slug: str) -> dict:
+    path = run_dir / "startup" / slug / STARTUP_JSON
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _by_configuration(run_dir: Path) -> dict[str, list[dict]]:
+    """The run's ramps (knee_records), grouped per configuration slug."""
+    groups: dict[str, list[dict]] = {}
+    for r in knee_records(run_dir):
+        groups.setdefault(r["cell"]["slug"], []).append(r)
+    return groups
+
+
+def configurations(run_dir: Path) -> list[dict]:
+    """One row per configuration: median knee over its repeats, spread, the knee step's numbers, start-up, cost."""
+    rows = []
+    for slug, reps in _by_configuration(run_dir).items():
+        cell, steps = reps[0]["cell"], [r["step"] or {} for r in reps]
+        kinds = {r["kind"] for r in reps}
+        users = [r["users"] for r in reps]
+        rows.append({
+            "slug": slug, "label": cell["label"], "replicas": cell["replicas"], "cpus": cell["cpus"],
+            "memory": cell["memory"], "total_cpus": cell["total_cpus"],
+            "total_memory_mb": round(memory_bytes(cell["memory"]) * cell["replicas"] / MIB),
+            "repeats": len(reps), "kind": "knee" if kinds == {"knee"} else ("none" if kinds == {"none"} else
+                                                                           "lower bound"),
+            "users": _med(users), "users_min": min(users), "users_max": max(users),
+            "rps": _med([r["delivered_rps"] for r in reps]),
+            **{k: _med([s.get(k) for s in steps]) for k in ("p50_ms", "p95_ms", "p99_ms", "response_ms",
+                                                            "api_cpu_cores_mean", "generator_cpu_peak_pct")},
+            "errors": sum(s.get("failures", 0) for s in steps),
+            "api_mem_peak_mb": max((s.get("api_mem_peak_mb") or 0 for s in steps), default=None) or None,
+            "throttled": _med([s.get("api_throttled_share") for s in steps]),
+            "ended_by": [r["ended_by"] for r in reps], "early_stop": [r.get("early_stop") for r in reps],
+            "startup": _startup(run_dir, slug)})
+    return sorted(rows, key=lambda r: (r["replicas"], r["cpus"]))
+
+
+def fit_points(configs: list[dict]) -> list[Point]:
+    return [Point(c["replicas"], c["cpus"], c["rps"], c["response_ms"], c["label"])
+            for c in configs if c["kind"] == "knee" and c["users"] and c["rps"]]
+
+
+def ruled_out(run_dir: Path, users: int, slo: dict, load: dict) -> dict[int, float]:
+    """Per replica count, the largest CPU per replica whose every ramp failed at `users` or fewer: `find` never
+    measures it or anything under it. Only a run with the same SLO and think time can rule anything out."""
+    knees = read_run(run_dir)["grid"]
+    think = (knees["load"]["wait_min"], knees["load"]["wait_max"])
+    if (knees["slo"], think) != (slo, (load["wait_min"], load["wait_max"])):
+        raise ValueError(f"{run_dir}: its ramps used another SLO or think time than this search; they rule "
+                         "nothing out")
+    bounds: dict[int, float] = {}
+    for reps in _by_configuration(run_dir).values():
+        failed_at = [next((s["users"] for s in r["steps"] if s["status"] == "fail"), None) for r in reps]
+        if all(map(ended_on_fail, reps)) and all(f is not None and f <= users for f in failed_at):
+            cell = reps[0]["cell"]
+            bounds[cell["replicas"]] = max(bounds.get(cell["replicas"], 0.0), cell["cpus"])
+    return bounds
+
+
+def think_time(run: dict) -> float:
+    load = run["grid"]["load"]
+    return (load["wait_min"] + load["wait_max"]) / 2
+
+
+def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0.25) -> dict:
+    """The cheapest deployment the knees' fit says holds `users`; raises ValueError with too few knees."""
+    run, configs = read_run(run_dir), configurations(run_dir)
+    points = fit_points(configs)
+    fit_ = best_fit(points)
+    p = predict(fit_, points, users, think_time(run), replicas)
+    peaks = [c["api_mem_peak_mb"] for c in configs] + [c["startup"].get("peak_mem_mb") for c in configs]
+    memory = memory_limit([x for x in peaks if x], margin) if any(peaks) else None
+    data = {"users": users, "knees_run": str(run_dir), "knees": len(points), "fit": fit_.describe(),
+            "fit_model": fit_.model, "fit_coef": list(fit_.coef), "loo_mean_pct": fit_.loo_mean_pct,
+            "loo_max_pct": fit_.loo_max_pct, "loo": [list(x) for x in fit_.loo], "think_time_s": think_time(run)}
+    if p is None:
+        return data | {"status": "OUT OF RANGE", "answer": None}
+    return data | {"status": "PREDICTED", "offered_rps": round(p.offered_rps, 1), "response_ms": p.response_ms,
+                   "predicted_rps": round(p.predicted_rps, 1), "workers": p.workers,
+                   "answer": {"replicas": p.replicas, "cpus": p.cpus, "memory": memory, "total_cpus": p.total_cpus}}
+
+
+def confirm_command(data: dict, backend: str = "docker", out: str | None = None) -> str:
+    a = data["answer"]
+    return (f"python -m capacity find --users {data['users']} --replicas {a['replicas']} --cpus {a['cpus']:g} "
+            f"--memory {a['memory']} --workers {data['workers']} --backend {backend}"
+            + (f" --confirms {out}" if out else ""))

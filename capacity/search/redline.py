@@ -1,0 +1,125 @@
+"""`python -m capacity redline`: one Locust ramp per configuration (and repeat), its steps judged, the knee kept.
+
+Per configuration of the grid (cpus x memory x replicas x processes): the start-up is measured once
+(startup/<slug>.json), then each repeat runs one ramp (+step users every load.step_duration, up to load.users,
+no hold) in `<slug>-r<k>/` through the sweep's own `run_cell`, so the folder holds Locust's files, resources.csv
+and cell.json as a sweep cell does, plus knee.json. A watcher stops Locust early once a step has clearly
+failed or a finished step did not pass (there is nothing left to learn above it). Resumable: finished folders are
+read back; Ctrl-C keeps what was measured (the CLI then rebuilds the report).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from tqdm import tqdm
+
+from capacity.backends.startup import measure_startup
+from capacity.campaign.cell import Backend, Report, finished, no_report, run_cell, shielded, throttle_sampler
+from capacity.campaign.engine import Turns
+from capacity.campaign.run import open_search_run
+from capacity.core.cells import Cell, expand
+from capacity.core.grid import Grid
+from capacity.core.settings import Settings
+from capacity.measure.ramp import PASS, clearly_failed, ended_on_fail, judge_ramp, settle_for, step_users_for
+from capacity.measure.steps import history_file, read_history
+from capacity.search.knees import KNEE_JSON, STOPPED, judge_knee, ramp_grid
+
+
+class EarlyStop(threading.Thread):
+    """Watch the ramp's history; call `stop` once a step has clearly failed or a finished step did not pass."""
+
+    def __init__(self, cell_dir: Path, grid: Grid, stop, interval: float = 2.0):
+        super().__init__(name="capacity-early-stop", daemon=True)
+        self.cell_dir, self.grid, self.stop_load, self.interval = cell_dir, grid, stop, interval
+        self.reason: str | None = None
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        load, slo = self.grid.load, self.grid.slo
+        while not self._done.wait(self.interval):
+            try:
+                rows = read_history(history_file(self.cell_dir))
+                verdicts = judge_ramp(self.cell_dir, slo, (load.wait_min + load.wait_max) / 2, load.step_users,
+                                      load.step_duration, [])
+            except (OSError, ValueError, KeyError, IndexError):
+                continue  # a file half written: read it again next time
+            done = [v for v in verdicts if v.step.complete and v.status != PASS]
+            self.reason = (f"{done[0].step.users:,}-user step {done[0].status.upper()}" if done
+                           else clearly_failed(rows, slo, settle_for(load.step_duration)))
+            if self.reason:
+                self.stop_load()
+                return
+
+    def finish(self) -> None:
+        self._done.set()
+        if self.is_alive():
+            self.join(timeout=10)
+
+
+def configurations(grid: Grid, step: int | None) -> list[tuple[Cell, Grid]]:
+    return [(cell, ramp_grid(grid, step or step_users_for(cell.total_cpus, grid.load.step_users)))
+            for cell in expand(grid)]
+
+
+def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> dict:
+    stopper = EarlyStop(cell_dir, grid, getattr(backend, "stop_load", lambda: None))
+    stopper.start()
+    with throttle_sampler(backend, cell_dir):
+        try:
+            run_cell(cell, grid, backend, cell_dir)
+        finally:
+            stopper.finish()
+    if stopper.reason:
+        (cell_dir / STOPPED).write_text(stopper.reason + "\n")
+    data = judge_knee(cell_dir, cell, grid)
+    (cell_dir / KNEE_JSON).write_text(json.dumps(data, indent=2) + "\n")
+    return data
+
+
+def next_ramp(todo: list[tuple[Cell, Grid, int]], out: Path) -> tuple[Cell, Grid, int]:
+    """Every configuration's first ramp, in grid order; then the repeats of configurations whose ramps so far all
+    ended on a FAIL step (real knees: their spread is part of the answer); then the other repeats (lower bounds,
+    where the generator or the host ran out first). An interrupted campaign has seen every configuration."""
+    def rank(job: tuple[Cell, Grid, int]) -> tuple[int, int, int]:
+        cell, _, k = job
+        knees = [json.loads(p.read_text()) for p in sorted(out.glob(f"{cell.slug}-r*/{KNEE_JSON}"))]
+        return (0 if not knees else 1 if all(map(ended_on_fail, knees)) else 2), k, cell.index
+
+    return min(todo, key=rank)
+
+
+def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params: dict, progress: bool = True,
+            report: Report = no_report) -> Path:
+    """params: repeats (ramps per configuration), step (users per step; None = by CPU), target_users, lock (a
+    file to flock per ramp on a shared Docker engine: capacity.campaign.engine)."""
+    repeats, lock = params["repeats"], params.get("lock")
+    lock = Path(lock) if lock else None
+    configs = configurations(grid, params.get("step"))
+    open_search_run(out, "redline", grid, backend.name, [], params)  # a resumed run is checked before any wait
+    turns = Turns(lock, backend, lambda: open_search_run(out, "redline", grid, backend.name,
+                                                         backend.prepare(grid, out), params))
+    jobs = [(cell, g, k) for cell, g in configs for k in range(1, repeats + 1)]
+    todo = [j for j in jobs if not finished(out / f"{j[0].slug}-r{j[2]}")]
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="ramp", disable=not progress, dynamic_ncols=True)
+    try:
+        while todo:
+            job = next_ramp(todo, out)
+            todo.remove(job)
+            cell, g, k = job
+            bar.set_postfix_str(f"{cell.slug} r{k}")
+            with turns():
+                started = measure_startup(backend.name, cell, grid.lb, settings, out / "startup" / cell.slug)
+                bar.write(f"{cell.slug}: ready in {started.ready_s} s, {started.peak_mem_mb} MiB while loading")
+                knee = _measure(cell, g, backend, out / f"{cell.slug}-r{k}")
+            bar.write(f"{cell.slug} r{k}: {knee['kind']} {knee['users']:,} users ({knee['ended_by']})")
+            bar.update()
+    finally:
+        bar.close()
+        with shielded():
+            if lock is None:  # with a lock every turn already restored the stack
+                backend.close()
+            report(out)
+    return out
