@@ -42,6 +42,7 @@ stack-file: install  ## docker-stack.yaml (Docker Swarm) from docker-compose.yam
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports  # capacity/: imports only go down its layers (pyproject.toml [tool.importlinter])
 
 up:  ## the stack: postgres, minio, mlflow, trainer, api, lb
 	$(COMPOSE) up -d --build --wait
