@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from capacity.core.cells import Cell
+from capacity.core.status import Status
 
 CELL_JSON = "cell.json"
 
@@ -95,7 +96,7 @@ class CellRecord(_Strict):
     """One cell's cell.json."""
 
     cell: CellInfo
-    status: Literal["pass", "fail", "invalid"]
+    status: Status
     reasons: list[str]
     metrics: CellMetrics
     backend: str

@@ -16,11 +16,11 @@ from pathlib import Path
 from capacity.core.grid import Slo
 from capacity.core.records import CellRecord
 from capacity.core.samples import RESOURCES_CSV, read_samples
+from capacity.core.status import FAIL, INVALID, PASS, Status
 from capacity.measure.steps import Row, Step, history_file, read_generator, read_history, split_steps, step_resources
 from capacity.measure.throttle import read_throttle, throttled_share
 from capacity.measure.validation import measurement_validity
 
-PASS, FAIL, INVALID = "pass", "fail", "invalid"
 CLEAR_FAIL_FACTOR = 3.0  # a rolling p95 this many times the bound ...
 CLEAR_FAIL_ROWS = 5  # ... for this many seconds in a row, or errors over the SLO's budget, end a step early
 CONSERVATIVE = "PASS under a busy generator (the latency includes its waiting): "
@@ -30,7 +30,7 @@ AT_CEILING = "max users "  # Knee.ended_by of a ramp whose every step held, up t
 @dataclass(frozen=True)
 class StepVerdict:
     step: Step
-    status: str
+    status: Status
     reasons: list[str]
     resources: dict
     validity: dict

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 
 from capacity.core.grid import Load, Slo
 from capacity.core.records import CellMetrics
-
-PASS, FAIL, INVALID = "pass", "fail", "invalid"
+from capacity.core.status import FAIL, INVALID, PASS, Status
 
 
 @dataclass(frozen=True)
 class Judgement:
-    status: str
+    status: Status
     reasons: list[str] = field(default_factory=list)
 
     @property

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from capacity.campaign.run import RUN_JSON
 from capacity.core.records import CELL_JSON, CellRecord
-from capacity.measure.slo import PASS
+from capacity.core.status import PASS
 
 COLUMNS = ("slug", "cpus", "memory", "replicas", "processes", "status", "reason", "rps_max", "rps_mean",
            "latency_mean_ms", "p50_ms", "p95_ms", "p99_ms", "users_reached", "requests", "failures",

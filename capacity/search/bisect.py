@@ -21,7 +21,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-PASS, FAIL, INVALID = "pass", "fail", "invalid"
+from capacity.core.status import FAIL, INVALID, PASS
+
 Measure = Callable[[int, float], str]
 
 

@@ -27,8 +27,9 @@ from capacity.core.cells import Cell
 from capacity.core.grid import Grid, GridError
 from capacity.core.records import CellRecord
 from capacity.core.settings import Settings
-from capacity.measure.ramp import FAIL, api_events, judge_ramp
-from capacity.search.bisect import INVALID, Search, memory_limit, next_memory
+from capacity.core.status import FAIL, INVALID
+from capacity.measure.ramp import api_events, judge_ramp
+from capacity.search.bisect import Search, memory_limit, next_memory
 from capacity.search.knees import ruled_out
 
 FIND_JSON = "find.json"

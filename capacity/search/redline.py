@@ -23,7 +23,8 @@ from capacity.campaign.run import open_search_run
 from capacity.core.cells import Cell, expand
 from capacity.core.grid import Grid
 from capacity.core.settings import Settings
-from capacity.measure.ramp import PASS, clearly_failed, ended_on_fail, judge_ramp, settle_for, step_users_for
+from capacity.core.status import PASS
+from capacity.measure.ramp import clearly_failed, ended_on_fail, judge_ramp, settle_for, step_users_for
 from capacity.measure.steps import history_file, read_history
 from capacity.search.knees import KNEE_JSON, STOPPED, judge_knee, ramp_grid
 

@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 
 from capacity.core.grid import Slo
+from capacity.core.status import FAIL, INVALID, PASS
 from capacity.measure.ramp import (
-    FAIL,
-    INVALID,
-    PASS,
     Knee,
     StepVerdict,
     clearly_failed,

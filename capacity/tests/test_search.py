@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from capacity.search.bisect import FAIL, INVALID, PASS, Search, memory_limit, next_memory
+from capacity.core.status import FAIL, INVALID, PASS
+from capacity.search.bisect import Search, memory_limit, next_memory
 
 SWEEP = Path(__file__).resolve().parents[2] / "results" / "20261123-121625"
 

@@ -4,7 +4,8 @@ import pytest
 
 from capacity.core.grid import Load, Slo
 from capacity.core.records import CellMetrics
-from capacity.measure.slo import FAIL, INVALID, PASS, judge
+from capacity.core.status import FAIL, INVALID, PASS
+from capacity.measure.slo import judge
 
 LOAD = Load(users=2000, spawn_rate=100)
 SLO = Slo()
