@@ -104,6 +104,11 @@ class Load(_Strict):
         return self
 
     @property
+    def think_time_s(self) -> float:
+        """A user's mean wait between requests (Locust's between(wait_min, wait_max)): Little's law's think time."""
+        return (self.wait_min + self.wait_max) / 2
+
+    @property
     def run_seconds(self) -> float:
         """How long Locust runs: the duration, or every ramp step plus the hold."""
         if self.shape == "none":

@@ -9,7 +9,7 @@ from pathlib import Path
 from capacity.campaign.run import read_run
 from capacity.report import search_charts
 from capacity.search.fit import Fit, offered_rps
-from capacity.search.knees import configurations, confirm_command, fit_points, think_time
+from capacity.search.knees import configurations, confirm_command, fit_points
 
 KNEES_CSV = "knees.csv"
 KNEE_COLUMNS = ("slug", "replicas", "cpus", "memory", "total_cpus", "total_memory_mb", "repeats", "kind", "users",
@@ -156,7 +156,3 @@ def write_find_report(out: Path) -> dict:
         lines += ["", f"![cost vs p95]({chart})"]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     return data
-
-
-def think_of(run_dir: Path) -> float:
-    return think_time(read_run(run_dir))

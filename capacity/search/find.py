@@ -45,7 +45,7 @@ def judge_cell(cell_dir: Path, record: CellRecord, grid: Grid) -> tuple[str, lis
     """The cell at its N users judged like a ramp step (validity included); the sweep's verdict if N was never
     reached."""
     load = grid.load
-    verdicts = judge_ramp(cell_dir, grid.slo, (load.wait_min + load.wait_max) / 2, load.users, load.duration,
+    verdicts = judge_ramp(cell_dir, grid.slo, load.think_time_s, load.users, load.duration,
                           api_events(record), record.cell.total_cpus, record.metrics.generator_error)
     if not verdicts:
         return (record.status if record.status == INVALID else FAIL), record.reasons or ["users never reached"], None

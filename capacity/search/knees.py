@@ -38,7 +38,7 @@ def judge_knee(cell_dir: Path, cell: Cell, grid: Grid) -> dict:
     redline command writes knee.json; a report judges again and only reads)."""
     record = CellRecord.read(cell_dir)
     load = grid.load
-    verdicts = judge_ramp(cell_dir, grid.slo, (load.wait_min + load.wait_max) / 2, load.step_users,
+    verdicts = judge_ramp(cell_dir, grid.slo, load.think_time_s, load.step_users,
                           load.step_duration, api_events(record), cell.total_cpus, record.metrics.generator_error)
     knee = knee_of(verdicts, load.users)
     error = record.metrics.error or record.metrics.generator_error
@@ -128,8 +128,7 @@ def ruled_out(run_dir: Path, users: int, slo: dict, load: dict) -> dict[int, flo
 
 
 def think_time(run: dict) -> float:
-    load = run["grid"]["load"]
-    return (load["wait_min"] + load["wait_max"]) / 2
+    return parse_grid(run["grid"]).load.think_time_s
 
 
 def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0.25) -> dict:

@@ -43,7 +43,7 @@ class EarlyStop(threading.Thread):
         while not self._done.wait(self.interval):
             try:
                 rows = read_history(history_file(self.cell_dir))
-                verdicts = judge_ramp(self.cell_dir, slo, (load.wait_min + load.wait_max) / 2, load.step_users,
+                verdicts = judge_ramp(self.cell_dir, slo, load.think_time_s, load.step_users,
                                       load.step_duration, [])
             except (OSError, ValueError, KeyError, IndexError):
                 continue  # a file half written: read it again next time
