@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 import shutil
 import signal
 import time
@@ -14,10 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from capacity.campaign.run import RUN_JSON
 from capacity.core.cells import Cell
-from capacity.core.grid import Grid, GridError
-from capacity.core.provenance import code_version
+from capacity.core.grid import Grid
 from capacity.core.records import CELL_JSON, CellEvents, CellInfo, CellRecord
 from capacity.core.samples import RESOURCES_CSV, read_samples
 from capacity.measure.metrics import cell_metrics, locust_summary
@@ -54,27 +50,6 @@ def finished(cell_dir: Path) -> bool:
     except (OSError, ValueError):
         return False
     return CellRecord.model_validate(data).finished
-
-
-def open_run(out: Path, grid: Grid, backend: str, notes: list[str], cells: int) -> dict:
-    """Create run.json, or check that an existing run was made with the same load, SLO, lb and backend."""
-    run_file = out / RUN_JSON
-    current = grid.model_dump(mode="json")
-    if run_file.exists():
-        run = json.loads(run_file.read_text())
-        for key in ("load", "slo", "lb"):
-            if run["grid"][key] != current[key]:
-                raise GridError(f"{out}: made with a different `{key}` table; resume it with its own grid "
-                                f"({RUN_JSON}) or start a new --out")
-        if run["backend"] != backend:
-            raise GridError(f"{out}: made with the {run['backend']} backend, not {backend}")
-        run["grid"]["grid"], run["cells_total"], run["notes"] = current["grid"], cells, notes
-    else:
-        run = {"grid": current, "backend": backend, "started_at": _now(), "cells_total": cells, "notes": notes,
-               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "code": code_version()}}
-    out.mkdir(parents=True, exist_ok=True)
-    run_file.write_text(json.dumps(run, indent=2) + "\n")
-    return run
 
 
 def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> CellRecord:

@@ -1,6 +1,7 @@
-"""run.json of a `redline` or `find` run: what was asked, on which backend and machine, with which code.
+"""Opening a run folder: run.json (core.run_info.RunInfo) created, or checked when the run is resumed.
 
-A resumed run must have been made with the same kind, load, SLO, lb and backend; anything else is a new run.
+A resumed run must have been made with the same kind, load, SLO, lb and backend (and a redline or find run with
+the same options); anything else is a new run.
 One exception: a redline run may raise its ramps' ceiling (`load.users`) while no measured ramp reached the old
 one, so larger configurations join a run whose knees were all below it. run.json keeps that history.
 """
@@ -15,44 +16,74 @@ from pathlib import Path
 
 from capacity.core.grid import Grid, GridError
 from capacity.core.provenance import code_version
+from capacity.core.run_info import RUN_JSON, FindParams, Machine, RedlineParams, RunInfo
 from capacity.measure.ramp import reached_ceiling
 
-RUN_JSON = "run.json"
+__all__ = ["RUN_JSON", "open_search_run", "open_sweep_run", "read_run"]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def read_run(out: Path) -> dict:
-    return json.loads((out / RUN_JSON).read_text())
+    """run.json as written (validated by RunInfo)."""
+    return RunInfo.read(out).as_dict()
 
 
-def open_search_run(out: Path, kind: str, grid: Grid, backend: str, notes: list[str], params: dict) -> dict:
-    """Create run.json, or check that the existing one asked the same question."""
-    path = out / RUN_JSON
+def _new_run(grid: Grid, backend: str, notes: list[str], **fields) -> RunInfo:
+    return RunInfo(grid=grid.model_dump(mode="json"), backend=backend, **fields, notes=notes, started_at=_now(),
+                   machine=Machine(cpus=os.cpu_count(), platform=platform.platform(), code=code_version()))
+
+
+def _same_tables(out: Path, run: RunInfo, current: dict, hint: str) -> None:
+    for key in ("load", "slo", "lb"):
+        if run.grid[key] != current[key]:
+            raise GridError(f"{out}: made with a different `{key}` table; {hint}start a new --out")
+
+
+def open_sweep_run(out: Path, grid: Grid, backend: str, notes: list[str], cells: int) -> dict:
+    """Create run.json, or check that an existing run was made with the same load, SLO, lb and backend."""
     current = grid.model_dump(mode="json")
-    if path.exists():
-        run = read_run(out)
-        same = {k: v for k, v in params.items() if k != "lock"} == {k: v for k, v in run.get("params", {}).items()
-                                                                     if k != "lock"}
-        if run.get("kind") != kind or run["backend"] != backend or not same:
+    if (out / RUN_JSON).exists():
+        run = RunInfo.read(out)
+        _same_tables(out, run, current, f"resume it with its own grid ({RUN_JSON}) or ")
+        if run.backend != backend:
+            raise GridError(f"{out}: made with the {run.backend} backend, not {backend}")
+        run.grid = {**run.grid, "grid": current["grid"]}
+        run.cells_total, run.notes = cells, notes
+    else:
+        run = _new_run(grid, backend, notes, cells_total=cells)
+    run.write(out)
+    return run.as_dict()
+
+
+def open_search_run(out: Path, kind: str, grid: Grid, backend: str, notes: list[str],
+                    params: RedlineParams | FindParams | dict) -> dict:
+    """Create run.json, or check that the existing one asked the same question."""
+    model = RedlineParams if kind == "redline" else FindParams
+    params = params if isinstance(params, model) else model.model_validate(params)
+    current = grid.model_dump(mode="json")
+    if (out / RUN_JSON).exists():
+        run = RunInfo.read(out)
+        same = run.params is not None and params.model_dump(exclude={"lock"}) == run.params.model_dump(
+            exclude={"lock"})
+        if run.kind != kind or run.backend != backend or not same:
             raise GridError(f"{out}: made by another command, backend or options; start a new --out")
         if kind == "redline":
             _raise_ceiling(out, run, current["load"])
-        for key in ("load", "slo", "lb"):
-            if run["grid"][key] != current[key]:
-                raise GridError(f"{out}: made with a different `{key}` table; start a new --out")
-        run["notes"] = notes or run.get("notes", [])  # a run resumed before its first turn keeps its notes
-        run["grid"]["grid"] = current["grid"]  # the configurations may grow: the latest grid is recorded
+        _same_tables(out, run, current, "")
+        run.notes = notes or run.notes  # a run resumed before its first turn keeps its notes
+        run.grid = {**run.grid, "grid": current["grid"]}  # the configurations may grow: the latest is recorded
     else:
-        run = {"kind": kind, "grid": current, "backend": backend, "params": params, "notes": notes,
-               "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "code": code_version()}}
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(run, indent=2) + "\n")
-    return run
+        run = _new_run(grid, backend, notes, kind=kind, params=params)
+    run.write(out)
+    return run.as_dict()
 
 
-def _raise_ceiling(out: Path, run: dict, load: dict) -> None:
+def _raise_ceiling(out: Path, run: RunInfo, load: dict) -> None:
     """Accept a higher `load.users` when every ramp measured so far ended below the old ceiling."""
-    old = run["grid"]["load"]
+    old = run.grid["load"]
     if old == load or {**old, "users": load["users"]} != load or load["users"] < old["users"]:
         return
     knees = sorted(out.glob("*/knee.json"))
@@ -60,8 +91,6 @@ def _raise_ceiling(out: Path, run: dict, load: dict) -> None:
     if at_ceiling:
         raise GridError(f"{out}: {', '.join(at_ceiling)} reached the old ceiling of {old['users']:,} users; "
                         "raising it needs a new --out")
-    ramps = len(knees)
-    run.setdefault("history", []).append(
-        f"{datetime.now(UTC).isoformat(timespec='seconds')}: max users raised from {old['users']:,} to "
-        f"{load['users']:,}; the {ramps} ramp(s) measured before all ended below {old['users']:,}")
-    run["grid"]["load"] = load
+    run.history = [*run.history, f"{_now()}: max users raised from {old['users']:,} to {load['users']:,}; the "
+                   f"{len(knees)} ramp(s) measured before all ended below {old['users']:,}"]
+    run.grid = {**run.grid, "load": load}

@@ -20,6 +20,7 @@ from capacity.campaign.cell import Backend
 from capacity.cli.search import add_commands, add_worker_endpoint, report, run
 from capacity.core.cells import CellError, expand
 from capacity.core.grid import Grid, GridError, check_machine, load_grid, with_generator, with_worker_endpoints
+from capacity.core.run_info import RUN_JSON
 from capacity.core.settings import Settings
 from capacity.report.sweep import write_report
 from capacity.search import sweep as search_sweep
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "report":
-            if not (args.run_dir / "run.json").is_file():
+            if not (args.run_dir / RUN_JSON).is_file():
                 raise GridError(f"{args.run_dir}: not a capacity run folder (no run.json)")
             if report(args.run_dir):
                 return 0

@@ -19,6 +19,7 @@ from pathlib import Path
 from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.core.endpoints import check_endpoint
 from capacity.core.grid import Grid, GridError, check_machine, load_grid, with_generator, with_worker_endpoints
+from capacity.core.run_info import RUN_JSON, FindParams, RedlineParams, RunInfo
 from capacity.core.settings import Settings
 from capacity.generators.remote_workers import check_master_address
 from capacity.report.search import write_find_report, write_redline_report
@@ -121,8 +122,8 @@ def cmd_redline(args: argparse.Namespace) -> int:
         raise GridError("--repeats and --step must be >= 1")
     settings = _settings(args, grid)
     out = _out(args, settings, "redline")
-    params = {"repeats": args.repeats, "step": args.step, "target_users": args.target_users,
-              "lock": str(args.lock) if args.lock else None}
+    params = RedlineParams(repeats=args.repeats, step=args.step, target_users=args.target_users,
+                           lock=str(args.lock) if args.lock else None)
     redline(grid, make_backend(args.backend, settings), out, settings, params, progress=not args.no_progress,
             report=write_redline_report)
     print(f"{out}/summary.md")
@@ -133,14 +134,14 @@ def cmd_redline(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace, out: Path, replicas: list[int]) -> dict:
     from capacity.campaign.run import open_search_run
     from capacity.search.knees import prediction
-    if not args.knees or not (args.knees / "run.json").is_file():
+    if not args.knees or not (args.knees / RUN_JSON).is_file():
         raise GridError("--predict needs --knees <a redline run folder>")
     try:
         data = prediction(args.knees, args.users, replicas, args.margin)
     except ValueError as exc:  # too few real knees: lower bounds are never fitted
         raise GridError(f"--predict from {args.knees}: {exc}") from None
-    open_search_run(out, "find", load_grid(args.grid), "prediction", [], {"users": args.users, "predict": True,
-                                                                           "knees": str(args.knees)})
+    open_search_run(out, "find", load_grid(args.grid), "prediction", [],
+                    FindParams(users=args.users, predict=True, knees=str(args.knees)))
     (out / "find.json").write_text(json.dumps(data, indent=2) + "\n")
     write_find_report(out)
     return data
@@ -173,9 +174,9 @@ def cmd_find(args: argparse.Namespace) -> int:
     else:
         check_machine(grid.model_copy(update={"grid": grid.grid.model_copy(update={"cpus": ladder})}),
                       os.cpu_count() or 1)
-        params = {"users": args.users, "duration": args.duration or grid.load.duration, "ladder": ladder,
-                  "replicas": replicas, "repeats": args.repeats, "margin": args.margin, "memory": args.memory,
-                  "knees": str(args.knees) if args.knees else None, "lock": str(args.lock) if args.lock else None}
+        params = FindParams(users=args.users, duration=args.duration or grid.load.duration, ladder=ladder,
+                            replicas=replicas, repeats=args.repeats, margin=args.margin, memory=args.memory,
+                            knees=str(args.knees) if args.knees else None, lock=str(args.lock) if args.lock else None)
         data = find(grid, make_backend(args.backend, settings), out, settings, params, progress=not args.no_progress,
                     report=write_find_report)
         if args.confirms:
@@ -187,7 +188,7 @@ def cmd_find(args: argparse.Namespace) -> int:
 
 def report(run_dir: Path) -> bool:
     """Rebuild a redline or find run's report; False if `run_dir` is a sweep."""
-    kind = json.loads((run_dir / "run.json").read_text()).get("kind")
+    kind = RunInfo.read(run_dir).kind
     if kind == "redline":
         print(f"{run_dir}/summary.md: {len(write_redline_report(run_dir))} configuration(s)")
         return True

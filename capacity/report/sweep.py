@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
-from capacity.campaign.run import RUN_JSON
+from capacity.campaign.run import read_run
 from capacity.core.records import CELL_JSON, CellRecord
 from capacity.core.status import PASS
 
@@ -122,7 +121,7 @@ def write_report(run_dir: Path) -> list[CellRecord]:
     """(Re)build summary.csv, summary.md and the charts from the cell folders of `run_dir`."""
     from capacity.report import charts
 
-    run = json.loads((run_dir / RUN_JSON).read_text())
+    run = read_run(run_dir)
     records = load_records(run_dir)
     write_csv(run_dir / "summary.csv", records)
     made = charts.draw_all(run_dir, records, run["grid"]["slo"]["p95_ms"])

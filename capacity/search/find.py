@@ -26,6 +26,7 @@ from capacity.campaign.run import open_search_run
 from capacity.core.cells import Cell
 from capacity.core.grid import Grid, GridError
 from capacity.core.records import CellRecord
+from capacity.core.run_info import RUN_JSON, FindParams
 from capacity.core.settings import Settings
 from capacity.core.status import FAIL, INVALID
 from capacity.measure.ramp import api_events, judge_ramp
@@ -105,11 +106,11 @@ class Finder:
         return status, memory_limit(peaks, margin) if any(peaks) else memory, reasons
 
 
-def _result(search: Search | None, probe: tuple, finder: Finder, params: dict) -> dict:
+def _result(search: Search | None, probe: tuple, finder: Finder, params: FindParams) -> dict:
     result = search.run() if search else None
     answer = result.answer if result else None
-    return {"users": params["users"], "memory": finder.memory, "probe": {"status": probe[0], "reasons": probe[2]},
-            "knees_run": params.get("knees"),
+    return {"users": params.users, "memory": finder.memory, "probe": {"status": probe[0], "reasons": probe[2]},
+            "knees_run": params.knees,
             "ruled_out": {str(r): c for r, c in (search.ruled_out if search else {}).items()},
             "status": "CONFIRMED" if answer else ("INVALID" if probe[0] == INVALID else "NOT FOUND"),
             "answer": None if answer is None else {"replicas": answer.replicas, "cpus": answer.cpus,
@@ -120,40 +121,40 @@ def _result(search: Search | None, probe: tuple, finder: Finder, params: dict) -
             "cells": len(finder.log), "grid_cells": result.grid_cells if result else None, "log": finder.log}
 
 
-def _ruled_out(grid: Grid, params: dict) -> dict[int, float]:
-    if not params.get("knees"):
+def _ruled_out(grid: Grid, params: FindParams) -> dict[int, float]:
+    if not params.knees:
         return {}
-    knees = Path(params["knees"])
-    if not (knees / "run.json").is_file():
+    knees = Path(params.knees)
+    if not (knees / RUN_JSON).is_file():
         raise GridError(f"--knees {knees}: not a redline run folder (no run.json)")
     try:
-        return ruled_out(knees, params["users"], grid.slo.model_dump(mode="json"), grid.load.model_dump(mode="json"))
+        return ruled_out(knees, params.users, grid.slo.model_dump(mode="json"), grid.load.model_dump(mode="json"))
     except ValueError as exc:
         raise GridError(f"--knees {exc}") from None
 
 
-def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: dict, progress: bool = True,
+def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: FindParams, progress: bool = True,
          report: Report = no_report) -> dict:
     """params: users, duration, ladder, replicas, repeats, margin, memory (fixed: no probe), knees (a redline run
     folder that rules configurations out, or None), lock (a file to flock per cell on a shared Docker engine:
     capacity.campaign.engine)."""
-    g = fixed_grid(grid, params["users"], params["duration"])
-    lock = Path(params["lock"]) if params.get("lock") else None
+    g = fixed_grid(grid, params.users, params.duration)
+    lock = Path(params.lock) if params.lock else None
     ruled = _ruled_out(g, params)
     open_search_run(out, "find", g, backend.name, [], params)  # a resumed run is checked before any wait
     bar = tqdm(unit="cell", disable=not progress, dynamic_ncols=True)
-    finder = Finder(g, backend, out, settings, params.get("memory") or grid.grid.memory[0], bar)
+    finder = Finder(g, backend, out, settings, params.memory or grid.grid.memory[0], bar)
     finder.turns = Turns(lock, backend, lambda: open_search_run(out, "find", g, backend.name,
                                                                 backend.prepare(g, out), params))
     probe: tuple = ("skipped", finder.memory, ["memory given"])
-    data = {"users": params["users"], "status": "INTERRUPTED", "memory": finder.memory, "log": finder.log,
+    data = {"users": params.users, "status": "INTERRUPTED", "memory": finder.memory, "log": finder.log,
             "cells": 0, "answer": None, "boundaries": [], "probe": None, "grid_cells": None}
     try:
-        if not params.get("memory"):
-            probe = finder.probe(min(params["replicas"]), max(params["ladder"]), finder.memory, params["margin"])
+        if not params.memory:
+            probe = finder.probe(min(params.replicas), max(params.ladder), finder.memory, params.margin)
             finder.memory = probe[1]
-        search = None if probe[0] == INVALID else Search(params["ladder"], params["replicas"], finder.measure,
-                                                         params["repeats"], ruled)
+        search = None if probe[0] == INVALID else Search(params.ladder, params.replicas, finder.measure,
+                                                         params.repeats, ruled)
         data = _result(search, probe, finder, params)
     finally:
         bar.close()

@@ -22,6 +22,7 @@ from capacity.campaign.engine import Turns
 from capacity.campaign.run import open_search_run
 from capacity.core.cells import Cell, expand
 from capacity.core.grid import Grid
+from capacity.core.run_info import RedlineParams
 from capacity.core.settings import Settings
 from capacity.core.status import PASS
 from capacity.measure.ramp import clearly_failed, ended_on_fail, judge_ramp, settle_for, step_users_for
@@ -92,13 +93,11 @@ def next_ramp(todo: list[tuple[Cell, Grid, int]], out: Path) -> tuple[Cell, Grid
     return min(todo, key=rank)
 
 
-def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params: dict, progress: bool = True,
+def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params: RedlineParams, progress: bool = True,
             report: Report = no_report) -> Path:
-    """params: repeats (ramps per configuration), step (users per step; None = by CPU), target_users, lock (a
-    file to flock per ramp on a shared Docker engine: capacity.campaign.engine)."""
-    repeats, lock = params["repeats"], params.get("lock")
-    lock = Path(lock) if lock else None
-    configs = configurations(grid, params.get("step"))
+    """Every configuration's ramps (params.repeats each); the report is `report(out)`, also after Ctrl-C."""
+    repeats, lock = params.repeats, Path(params.lock) if params.lock else None
+    configs = configurations(grid, params.step)
     open_search_run(out, "redline", grid, backend.name, [], params)  # a resumed run is checked before any wait
     turns = Turns(lock, backend, lambda: open_search_run(out, "redline", grid, backend.name,
                                                          backend.prepare(grid, out), params))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from capacity.campaign.cell import Backend, Report, finished, no_report, open_run, run_cell, shielded
+from capacity.campaign.cell import Backend, Report, finished, no_report, run_cell, shielded
+from capacity.campaign.run import open_sweep_run
 from capacity.core.cells import expand
 from capacity.core.grid import Grid
 
@@ -16,7 +17,7 @@ def sweep(grid: Grid, backend: Backend, out: Path, progress: bool = True, report
     CLI's report writer) still runs."""
     cells = expand(grid)
     notes = backend.prepare(grid, out)
-    open_run(out, grid, backend.name, notes, len(cells))
+    open_sweep_run(out, grid, backend.name, notes, len(cells))
     todo = [c for c in cells if not finished(out / c.slug)]
     bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell", disable=not progress,
                dynamic_ncols=True)
