@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,17 +10,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 
+from capacity.measure.steps import history_file, read_history  # noqa: E402
+
 if TYPE_CHECKING:
     from capacity.core.records import CellRecord
 
 COLORS = {"pass": "tab:green", "fail": "tab:red", "invalid": "tab:gray"}
-
-
-def _num(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "", "N/A") else None
-    except ValueError:
-        return None
 
 
 def _bars(records: list[CellRecord], key: str, title: str, ylabel: str, path: Path, bound: float | None = None) -> None:
@@ -42,33 +36,19 @@ def _bars(records: list[CellRecord], key: str, title: str, ylabel: str, path: Pa
     plt.close(fig)
 
 
-def history(cell_dir: Path) -> list[dict]:
-    """Locust's aggregated history rows: seconds since start, users, RPS, p50 and p95 (rolling window)."""
-    files = sorted(cell_dir.glob("*_stats_history.csv"))
-    if not files:
-        return []
-    with open(files[0], newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("Name") == "Aggregated"]
-    if not rows:
-        return []
-    start = int(rows[0]["Timestamp"])
-    return [{"t": int(r["Timestamp"]) - start, "users": int(r["User Count"]), "rps": _num(r["Requests/s"]),
-             "p50": _num(r.get("50%")), "p95": _num(r.get("95%"))} for r in rows]
-
-
 def timeline(cell_dir: Path, title: str, bound: float) -> Path | None:
-    points = history(cell_dir)
-    if not points:
+    rows = read_history(history_file(cell_dir))
+    if not rows:
         return None
-    t = [p["t"] for p in points]
+    t = [r.t - rows[0].t for r in rows]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(t, [p["p95"] for p in points], label="p95 (ms)", color="tab:red")
-    ax.plot(t, [p["p50"] for p in points], label="p50 (ms)", color="tab:orange")
+    ax.plot(t, [r.p95 for r in rows], label="p95 (ms)", color="tab:red")
+    ax.plot(t, [r.p50 for r in rows], label="p50 (ms)", color="tab:orange")
     ax.axhline(bound, color="black", linestyle="--", linewidth=1, label=f"SLO p95 {bound:g} ms")
     ax.set_xlabel("seconds since start")
     ax.set_ylabel("latency (ms)")
     users = ax.twinx()
-    users.plot(t, [p["users"] for p in points], label="users", color="tab:blue")
+    users.plot(t, [r.users for r in rows], label="users", color="tab:blue")
     users.set_ylabel("users")
     lines = ax.get_legend_handles_labels()[0] + users.get_legend_handles_labels()[0]
     ax.legend(lines, [ln.get_label() for ln in lines], loc="upper left", fontsize=8)
