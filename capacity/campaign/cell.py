@@ -10,26 +10,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
+from capacity.backends.base import Backend
 from capacity.core.cells import Cell
 from capacity.core.grid import Grid
-from capacity.core.records import CELL_JSON, CellEvents, CellInfo, CellRecord
+from capacity.core.records import CELL_JSON, CellInfo, CellRecord
 from capacity.core.samples import RESOURCES_CSV, read_samples
 from capacity.measure.metrics import cell_metrics, locust_summary
 from capacity.measure.slo import judge
-from capacity.measure.throttle import THROTTLE_CSV, ThrottleSampler
-
-
-class Backend(Protocol):
-    name: str
-
-    def prepare(self, grid: Grid, out: Path) -> list[str]: ...
-
-    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents: ...
-
-    def close(self) -> None: ...
-
 
 Report = Callable[[Path], object]  # a command's last act, also after Ctrl-C: the CLI passes its report writer
 
@@ -81,17 +69,3 @@ def shielded() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-@contextmanager
-def throttle_sampler(backend: Backend, cell_dir: Path) -> Iterator[None]:
-    """Record the api containers' CFS throttling while the cell runs (docker backend only)."""
-    if backend.name != "docker":
-        yield
-        return
-    sampler = ThrottleSampler(backend.settings.compose_file, cell_dir / THROTTLE_CSV)
-    sampler.start()
-    try:
-        yield
-    finally:
-        sampler.finish()

@@ -14,24 +14,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from capacity.backends.base import Backend, SharedStack
+
 
 @contextmanager
-def turn(lock: Path | None, backend) -> Iterator[None]:
-    if lock is None or not hasattr(backend, "stack_running"):
+def turn(lock: Path | None, stack: SharedStack | None) -> Iterator[None]:
+    """One measurement holding the lock; without a lock or a shared stack (Backend.shared_stack), just that."""
+    if lock is None or stack is None:
         yield
         return
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        was_up = backend.stack_running()
+        was_up = stack.stack_running()
         try:
             if not was_up:
-                backend.stack_up()
+                stack.stack_up()
             yield
         finally:
             try:
-                backend.close()
+                stack.close()
                 if not was_up:
-                    backend.stack_down()
+                    stack.stack_down()
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -39,12 +42,12 @@ def turn(lock: Path | None, backend) -> Iterator[None]:
 class Turns:
     """The turns of one run; `prepare` runs once, in the first turn that measures something."""
 
-    def __init__(self, lock: Path | None, backend, prepare: Callable[[], None]):
+    def __init__(self, lock: Path | None, backend: Backend, prepare: Callable[[], None]):
         self.lock, self.backend, self._prepare, self.prepared = lock, backend, prepare, False
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        with turn(self.lock, self.backend):
+        with turn(self.lock, self.backend.shared_stack() if self.lock else None):
             if not self.prepared:
                 self._prepare()
                 self.prepared = True

@@ -1,4 +1,4 @@
-"""resources.csv: the CPU and memory samples every backend writes in a cell folder and the measurements read.
+"""The sample files the backends write in a cell folder and the measurements read: resources.csv, throttle.csv.
 
 One row per process or container per sample: timestamp, role (api | lb | generator), name, cpu_pct (% of one
 core), mem_bytes, mem_limit_bytes, and node (the Swarm node that ran the container; empty on one machine).
@@ -13,6 +13,9 @@ from labtools import CsvAppender
 
 SAMPLE_COLUMNS = ("timestamp", "role", "name", "cpu_pct", "mem_bytes", "mem_limit_bytes", "node")
 RESOURCES_CSV = "resources.csv"
+# throttle.csv (docker backend): the api containers' cumulative CFS periods and throttled periods per sample.
+THROTTLE_CSV = "throttle.csv"
+THROTTLE_COLUMNS = ("timestamp", "container", "nr_periods", "nr_throttled")
 
 
 def sample_writer(path: Path) -> CsvAppender:

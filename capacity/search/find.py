@@ -20,7 +20,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from capacity.backends.startup import STARTUP_JSON, measure_startup
-from capacity.campaign.cell import Backend, Report, finished, no_report, run_cell, shielded, throttle_sampler
+from capacity.campaign.cell import Backend, Report, finished, no_report, run_cell, shielded
 from capacity.campaign.engine import Turns
 from capacity.campaign.run import open_search_run
 from capacity.core.cells import Cell
@@ -72,14 +72,14 @@ class Finder:
         if finished(cell_dir):
             record = CellRecord.read(cell_dir)
             if startup and (startup_dir / STARTUP_JSON).exists():
-                self.startup_peak_mb = measure_startup(self.backend.name, cell, self.grid.lb, self.settings,
+                self.startup_peak_mb = measure_startup(self.backend, cell, self.grid.lb,
                                                        startup_dir).peak_mem_mb
         else:
             with self.turns():
                 if startup:
-                    self.startup_peak_mb = measure_startup(self.backend.name, cell, self.grid.lb, self.settings,
+                    self.startup_peak_mb = measure_startup(self.backend, cell, self.grid.lb,
                                                            startup_dir).peak_mem_mb
-                with throttle_sampler(self.backend, cell_dir):
+                with self.backend.ramp_sampler(cell_dir):
                     record = run_cell(cell, self.grid, self.backend, cell_dir)
         status, reasons, step = judge_cell(cell_dir, record, self.grid)
         self.log.append({"folder": name, "cell": cell.as_dict(), "status": status, "reasons": reasons, "step": step,

@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from capacity.backends.startup import measure_startup
-from capacity.campaign.cell import Backend, Report, finished, no_report, run_cell, shielded, throttle_sampler
+from capacity.campaign.cell import Backend, Report, finished, no_report, run_cell, shielded
 from capacity.campaign.engine import Turns
 from capacity.campaign.run import open_search_run
 from capacity.core.cells import Cell, expand
@@ -67,9 +67,9 @@ def configurations(grid: Grid, step: int | None) -> list[tuple[Cell, Grid]]:
 
 
 def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> dict:
-    stopper = EarlyStop(cell_dir, grid, getattr(backend, "stop_load", lambda: None))
+    stopper = EarlyStop(cell_dir, grid, backend.stop_load)
     stopper.start()
-    with throttle_sampler(backend, cell_dir):
+    with backend.ramp_sampler(cell_dir):
         try:
             run_cell(cell, grid, backend, cell_dir)
         finally:
@@ -111,7 +111,7 @@ def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params:
             cell, g, k = job
             bar.set_postfix_str(f"{cell.slug} r{k}")
             with turns():
-                started = measure_startup(backend.name, cell, grid.lb, settings, out / "startup" / cell.slug)
+                started = measure_startup(backend, cell, grid.lb, out / "startup" / cell.slug)
                 bar.write(f"{cell.slug}: ready in {started.ready_s} s, {started.peak_mem_mb} MiB while loading")
                 knee = _measure(cell, g, backend, out / f"{cell.slug}-r{k}")
             bar.write(f"{cell.slug} r{k}: {knee['kind']} {knee['users']:,} users ({knee['ended_by']})")

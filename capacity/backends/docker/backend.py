@@ -16,15 +16,20 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from capacity.backends.docker.startup import docker_startup
 from capacity.backends.docker.stats import DockerSampler
+from capacity.backends.docker.throttle import ThrottleSampler
+from capacity.backends.startup import Startup
 from capacity.core.cells import Cell, CellError, GeneratorError
 from capacity.core.docker import compose, docker
-from capacity.core.grid import Grid
+from capacity.core.grid import Grid, Lb
 from capacity.core.records import CellEvents
-from capacity.core.samples import RESOURCES_CSV, sample_writer
+from capacity.core.samples import RESOURCES_CSV, THROTTLE_CSV, sample_writer
 from capacity.core.settings import Settings
 from capacity.generators import compose_generator
 from capacity.generators.compose_locust import tail as _tail
@@ -160,6 +165,22 @@ class DockerBackend:
             ooms = out.split()
         return CellEvents(oom_killed=len(ooms), restarts=restarts, error=error,
                           notes=[f"OOM kill: {name}" for name in ooms])
+
+    def startup(self, cell: Cell, lb: Lb, log: Path) -> Startup:
+        return docker_startup(cell, lb, self.settings)
+
+    @contextmanager
+    def ramp_sampler(self, cell_dir: Path) -> Iterator[None]:
+        """The api containers' CFS throttling while the cell runs (throttle.csv)."""
+        sampler = ThrottleSampler(self.settings.compose_file, cell_dir / THROTTLE_CSV)
+        sampler.start()
+        try:
+            yield
+        finally:
+            sampler.finish()
+
+    def shared_stack(self) -> DockerBackend:
+        return self
 
     def stack_running(self) -> bool:
         return "mlflow" in self._compose("ps", "--status", "running", "--services").stdout.split()

@@ -15,11 +15,14 @@ import os
 import shutil
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
+from capacity.backends.native.startup import native_startup
 from capacity.backends.native.watch import Watched, Watcher
+from capacity.backends.startup import Startup
 from capacity.core.cells import Cell, CellError, GeneratorError
-from capacity.core.grid import Grid
+from capacity.core.grid import Grid, Lb
 from capacity.core.provenance import ROOT
 from capacity.core.records import CellEvents
 from capacity.core.samples import RESOURCES_CSV, sample_writer
@@ -115,6 +118,17 @@ class NativeBackend:
     def stop_load(self) -> None:
         """End the running load now (the generator still writes its files), e.g. once a ramp step has failed."""
         self.generator.stop()
+
+    def startup(self, cell: Cell, lb: Lb, log: Path) -> Startup:
+        return native_startup(cell, self.settings, log)
+
+    def ramp_sampler(self, cell_dir: Path) -> AbstractContextManager[None]:
+        """Whole cores pinned with taskset, no CPU quota: no throttling to record."""
+        return nullcontext()
+
+    def shared_stack(self) -> None:
+        """Its own processes: nothing shared with other users of the machine's engine."""
+        return None
 
     def close(self) -> None:
         """Nothing keeps running between cells."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from capacity.backends.docker.backend import DockerBackend
@@ -197,6 +198,10 @@ class SwarmBackend(DockerBackend):
             notes.append(f"{'OOM kill' if killed else task.state}: {task.name} on "
                          f"{node.name if node else task.node_id[:12]} ({task.error})")
         return CellEvents(oom_killed=ooms, restarts=len(failed), error=error, notes=notes)
+
+    def ramp_sampler(self, cell_dir: Path) -> AbstractContextManager[None]:
+        """Not yet: the tasks' cgroups are on their own nodes (throttle.csv is the docker backend's)."""
+        return nullcontext()
 
     def stack_running(self) -> bool:
         return docker_on(None, "service", "inspect", f"{self.stack}_api").returncode == 0
