@@ -17,6 +17,7 @@ from capacity.core.grid import Slo
 from capacity.core.records import CellRecord
 from capacity.core.samples import RESOURCES_CSV, read_samples
 from capacity.core.status import FAIL, INVALID, PASS, Status
+from capacity.measure.slo import slo_misses
 from capacity.measure.steps import Row, Step, history_file, read_generator, read_history, split_steps, step_resources
 from capacity.measure.throttle import read_throttle, throttled_share
 from capacity.measure.validation import measurement_validity
@@ -69,11 +70,7 @@ def judge_step(step: Step, resources: dict, slo: Slo, think_time_s: float, api_e
                                  api_cpu_limit_cores=api_cpu_limit_cores,
                                  api_throttled_share=resources.get("api_throttled_share"),
                                  max_generator_cpu_pct=slo.generator_cpu_pct)
-    misses = []
-    if step.failures > slo.max_failures:
-        misses.append(f"errors: {step.failures} failed request(s) ({step.error_pct:g}%)")
-    if step.p95_ms is not None and step.p95_ms > slo.p95_ms:
-        misses.append(f"latency: p95 {step.p95_ms:g} ms > {slo.p95_ms:g} ms")
+    misses = slo_misses(step.failures, step.error_pct, step.p95_ms, slo)
     if step.requests == 0:
         misses.append("no requests completed")
     if check.api_behind:

@@ -37,16 +37,22 @@ def _api_broke(m: CellMetrics) -> list[str]:
     return reasons
 
 
-def _slo_misses(m: CellMetrics, slo: Slo, load: Load) -> list[str]:
+def slo_misses(failures: int, error_pct: float, p95_ms: float | None, slo: Slo,
+               p95_expected: bool = False) -> list[str]:
+    """The SLO's error budget and latency bound, for a cell or a ramp step alike; `p95_expected`: requests
+    completed, so a missing p95 is itself a miss."""
     reasons = []
-    failures = m.failures
     if failures > slo.max_failures:
-        reasons.append(f"errors: {failures} failed request(s) ({m.error_pct or 0:g}%)")
-    p95 = m.p95_ms
-    if p95 is None and m.requests:
+        reasons.append(f"errors: {failures} failed request(s) ({error_pct:g}%)")
+    if p95_ms is None and p95_expected:
         reasons.append("latency: no p95 recorded")
-    elif p95 is not None and p95 > slo.p95_ms:
-        reasons.append(f"latency: p95 {p95:g} ms > {slo.p95_ms:g} ms")
+    elif p95_ms is not None and p95_ms > slo.p95_ms:
+        reasons.append(f"latency: p95 {p95_ms:g} ms > {slo.p95_ms:g} ms")
+    return reasons
+
+
+def _slo_misses(m: CellMetrics, slo: Slo, load: Load) -> list[str]:
+    reasons = slo_misses(m.failures, m.error_pct or 0, m.p95_ms, slo, p95_expected=bool(m.requests))
     wanted = slo.users_ratio * load.users
     if m.users_reached < wanted:
         reasons.append(f"users: reached {m.users_reached} of {wanted:g}")
