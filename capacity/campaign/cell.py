@@ -17,7 +17,7 @@ from capacity.core.grid import Grid
 from capacity.core.records import CELL_JSON, CellInfo, CellRecord
 from capacity.core.samples import RESOURCES_CSV, read_samples
 from capacity.measure.metrics import cell_metrics, locust_summary
-from capacity.measure.slo import judge
+from capacity.measure.slo import CellJudge, Judgement, judge_cell
 
 Report = Callable[[Path], object]  # a command's last act, also after Ctrl-C: the CLI passes its report writer
 
@@ -40,8 +40,10 @@ def finished(cell_dir: Path) -> bool:
     return CellRecord.model_validate(data).finished
 
 
-def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> CellRecord:
-    """Measure one cell from a clean folder and write its cell.json (finished: true)."""
+def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path,
+             judge: CellJudge = judge_cell) -> tuple[CellRecord, Judgement]:
+    """Measure one cell from a clean folder, judge it once (`judge`: find judges the cell as a ramp step) and
+    write its cell.json (finished: true)."""
     if cell_dir.exists():
         shutil.rmtree(cell_dir)  # a half-run cell from an interrupted sweep: start it again
     cell_dir.mkdir(parents=True)
@@ -52,12 +54,12 @@ def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> CellRe
     except (FileNotFoundError, ValueError, KeyError):
         summary = None  # Locust never ran or wrote nothing: the events say why
     metrics = cell_metrics(summary, read_samples(cell_dir / RESOURCES_CSV), events)
-    verdict = judge(metrics, grid.slo, grid.load)
+    verdict = judge(cell_dir, cell, metrics, grid)
     record = CellRecord(cell=CellInfo.of(cell), status=verdict.status, reasons=verdict.reasons, metrics=metrics,
                         backend=backend.name, started_at=started, finished_at=_now(),
                         wall_s=round(time.monotonic() - t0, 1))
     record.write(cell_dir)
-    return record
+    return record, verdict
 
 
 @contextmanager

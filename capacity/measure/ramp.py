@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from capacity.core.grid import Slo
-from capacity.core.records import CellRecord
+from capacity.core.cells import Cell
+from capacity.core.grid import Grid, Slo
+from capacity.core.records import CellMetrics
 from capacity.core.samples import RESOURCES_CSV, read_samples
 from capacity.core.status import FAIL, INVALID, PASS, Status
-from capacity.measure.slo import slo_misses
+from capacity.measure.slo import Judgement, judge, slo_misses
 from capacity.measure.steps import Row, Step, history_file, read_generator, read_history, split_steps, step_resources
 from capacity.measure.throttle import read_throttle, throttled_share
 from capacity.measure.validation import measurement_validity
@@ -168,11 +169,24 @@ def clearly_failed(rows: list[Row], slo: Slo, settle_s: float = 10.0) -> str | N
     return None
 
 
-def api_events(record: CellRecord) -> list[str]:
-    m = record.metrics
+def api_events(m: CellMetrics) -> list[str]:
+    """What the API did that fails a step whatever its numbers: OOM kills, restarts, errors."""
     events = list(m.events)
     if m.restarts:
         events.append(f"{m.restarts} restart(s)")
     if m.error:
         events.append(m.error)
     return events
+
+
+def judge_at_users(cell_dir: Path, cell: Cell, metrics: CellMetrics, grid: Grid) -> Judgement:
+    """find's verdict: the cell at its N users judged like a ramp step (validity included); the whole cell's
+    (measure.slo.judge) if N was never reached."""
+    load = grid.load
+    verdicts = judge_ramp(cell_dir, grid.slo, load.think_time_s, load.users, load.duration, api_events(metrics),
+                          cell.total_cpus, metrics.generator_error)
+    if not verdicts:
+        whole = judge(metrics, grid.slo, grid.load)
+        return Judgement(whole.status if whole.status == INVALID else FAIL, whole.reasons or ["users never reached"])
+    v = verdicts[0]
+    return Judgement(v.status, v.reasons, v.as_dict())

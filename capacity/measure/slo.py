@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from capacity.core.grid import Load, Slo
+from capacity.core.cells import Cell
+from capacity.core.grid import Grid, Load, Slo
 from capacity.core.records import CellMetrics
 from capacity.core.status import FAIL, INVALID, PASS, Status
 
@@ -20,6 +23,7 @@ from capacity.core.status import FAIL, INVALID, PASS, Status
 class Judgement:
     status: Status
     reasons: list[str] = field(default_factory=list)
+    step: dict | None = None  # a cell judged as a ramp step (find): that step's record
 
     @property
     def reason(self) -> str:
@@ -81,3 +85,11 @@ def judge(metrics: CellMetrics, slo: Slo, load: Load) -> Judgement:
     if misses:
         return Judgement(FAIL, misses)
     return Judgement(PASS)
+
+
+CellJudge = Callable[[Path, Cell, CellMetrics, Grid], Judgement]  # how campaign.run_cell judges a measured cell
+
+
+def judge_cell(cell_dir: Path, cell: Cell, metrics: CellMetrics, grid: Grid) -> Judgement:
+    """A sweep's (and a ramp's cell.json) verdict: the whole cell against the SLO."""
+    return judge(metrics, grid.slo, grid.load)

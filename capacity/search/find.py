@@ -28,8 +28,8 @@ from capacity.core.grid import Grid, GridError
 from capacity.core.records import CellRecord
 from capacity.core.run_info import RUN_JSON, FindParams
 from capacity.core.settings import Settings
-from capacity.core.status import FAIL, INVALID
-from capacity.measure.ramp import api_events, judge_ramp
+from capacity.core.status import INVALID
+from capacity.measure.ramp import judge_at_users
 from capacity.search.bisect import Search, memory_limit, next_memory
 from capacity.search.knees import ruled_out
 
@@ -40,18 +40,6 @@ MAX_MEMORY_RAISES = 3
 def fixed_grid(grid: Grid, users: int, duration_s: float) -> Grid:
     load = grid.load.model_copy(update={"shape": "none", "users": users, "duration": duration_s})
     return grid.model_copy(update={"load": load})
-
-
-def judge_cell(cell_dir: Path, record: CellRecord, grid: Grid) -> tuple[str, list[str], dict | None]:
-    """The cell at its N users judged like a ramp step (validity included); the sweep's verdict if N was never
-    reached."""
-    load = grid.load
-    verdicts = judge_ramp(cell_dir, grid.slo, load.think_time_s, load.users, load.duration,
-                          api_events(record), record.cell.total_cpus, record.metrics.generator_error)
-    if not verdicts:
-        return (record.status if record.status == INVALID else FAIL), record.reasons or ["users never reached"], None
-    v = verdicts[0]
-    return v.status, v.reasons, v.as_dict()
 
 
 class Finder:
@@ -69,8 +57,9 @@ class Finder:
     def run(self, cell: Cell, name: str, startup: bool = False) -> tuple[str, list[str], CellRecord]:
         """Measure (or read back) one cell; `startup`: its start-up first, in the same turn."""
         cell_dir, startup_dir = self.out / name, self.out / "startup" / cell.slug
-        if finished(cell_dir):
+        if finished(cell_dir):  # judged again from its files, by the current rules
             record = CellRecord.read(cell_dir)
+            verdict = judge_at_users(cell_dir, cell, record.metrics, self.grid)
             if startup and (startup_dir / STARTUP_JSON).exists():
                 self.startup_peak_mb = measure_startup(self.backend, cell, self.grid.lb,
                                                        startup_dir).peak_mem_mb
@@ -80,8 +69,8 @@ class Finder:
                     self.startup_peak_mb = measure_startup(self.backend, cell, self.grid.lb,
                                                            startup_dir).peak_mem_mb
                 with self.backend.ramp_sampler(cell_dir):
-                    record = run_cell(cell, self.grid, self.backend, cell_dir)
-        status, reasons, step = judge_cell(cell_dir, record, self.grid)
+                    record, verdict = run_cell(cell, self.grid, self.backend, cell_dir, judge_at_users)
+        status, reasons, step = verdict.status, verdict.reasons, verdict.step
         self.log.append({"folder": name, "cell": cell.as_dict(), "status": status, "reasons": reasons, "step": step,
                          "api_mem_peak_mb": record.metrics.api_mem_peak_mb})
         self.bar.write(f"{name}: {status} ({'; '.join(reasons) or 'SLO held'})")

@@ -38,8 +38,8 @@ def judge_knee(cell_dir: Path, cell: Cell, grid: Grid) -> dict:
     redline command writes knee.json; a report judges again and only reads)."""
     record = CellRecord.read(cell_dir)
     load = grid.load
-    verdicts = judge_ramp(cell_dir, grid.slo, load.think_time_s, load.step_users,
-                          load.step_duration, api_events(record), cell.total_cpus, record.metrics.generator_error)
+    verdicts = judge_ramp(cell_dir, grid.slo, load.think_time_s, load.step_users, load.step_duration,
+                          api_events(record.metrics), cell.total_cpus, record.metrics.generator_error)
     knee = knee_of(verdicts, load.users)
     error = record.metrics.error or record.metrics.generator_error
     if not verdicts and error:

@@ -24,7 +24,7 @@ def sweep(grid: Grid, backend: Backend, out: Path, progress: bool = True, report
     try:
         for cell in todo:
             bar.set_postfix_str(cell.slug)
-            record = run_cell(cell, grid, backend, out / cell.slug)
+            record, _ = run_cell(cell, grid, backend, out / cell.slug)
             bar.write(f"{cell.slug}: {record.status} ({record.reason})")
             bar.update()
     finally:
