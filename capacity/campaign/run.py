@@ -8,16 +8,15 @@ one, so larger configurations join a run whose knees were all below it. run.json
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
 from capacity.core.grid import Grid, GridError
+from capacity.core.knee_record import KNEE_JSON, KneeRecord
 from capacity.core.provenance import code_version
 from capacity.core.run_info import RUN_JSON, FindParams, Machine, RedlineParams, RunInfo
-from capacity.measure.ramp import reached_ceiling
 
 __all__ = ["RUN_JSON", "open_search_run", "open_sweep_run", "read_run"]
 
@@ -86,8 +85,8 @@ def _raise_ceiling(out: Path, run: RunInfo, load: dict) -> None:
     old = run.grid["load"]
     if old == load or {**old, "users": load["users"]} != load or load["users"] < old["users"]:
         return
-    knees = sorted(out.glob("*/knee.json"))
-    at_ceiling = [p.parent.name for p in knees if reached_ceiling(json.loads(p.read_text()))]
+    knees = sorted(out.glob(f"*/{KNEE_JSON}"))
+    at_ceiling = [p.parent.name for p in knees if KneeRecord.read(p.parent).reached_ceiling]
     if at_ceiling:
         raise GridError(f"{out}: {', '.join(at_ceiling)} reached the old ceiling of {old['users']:,} users; "
                         "raising it needs a new --out")

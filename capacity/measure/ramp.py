@@ -15,6 +15,7 @@ from pathlib import Path
 
 from capacity.core.cells import Cell
 from capacity.core.grid import Grid, Slo
+from capacity.core.knee_record import AT_CEILING
 from capacity.core.records import CellMetrics
 from capacity.core.samples import RESOURCES_CSV, read_samples
 from capacity.core.status import FAIL, INVALID, PASS, Status
@@ -26,7 +27,6 @@ from capacity.measure.validation import measurement_validity
 CLEAR_FAIL_FACTOR = 3.0  # a rolling p95 this many times the bound ...
 CLEAR_FAIL_ROWS = 5  # ... for this many seconds in a row, or errors over the SLO's budget, end a step early
 CONSERVATIVE = "PASS under a busy generator (the latency includes its waiting): "
-AT_CEILING = "max users "  # Knee.ended_by of a ramp whose every step held, up to the run's `load.users`
 
 
 @dataclass(frozen=True)
@@ -114,17 +114,6 @@ def knee_of(verdicts: list[StepVerdict], max_users: int) -> Knee:
         return Knee(0, None, None, ended_by, "none" if kind == "knee" else kind, [v.as_dict() for v in verdicts])
     return Knee(held.step.users, held.step.delivered_rps, held.as_dict(), ended_by, kind,
                 [v.as_dict() for v in verdicts])
-
-
-def ended_on_fail(knee: dict) -> bool:
-    """Whether a knee.json record is a ramp that a FAIL step ended (a real knee, or none when the first step
-    failed), not one the generator, the host or the ceiling ended."""
-    return knee.get("kind") in ("knee", "none")
-
-
-def reached_ceiling(knee: dict) -> bool:
-    """Whether a knee.json record is a ramp that held every step up to the run's ceiling."""
-    return knee.get("ended_by", "").startswith(AT_CEILING)
 
 
 def settle_for(step_duration_s: float) -> float:

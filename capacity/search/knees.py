@@ -16,12 +16,12 @@ from capacity.backends.startup import STARTUP_JSON
 from capacity.campaign.run import read_run
 from capacity.core.cells import Cell
 from capacity.core.grid import Grid, memory_bytes, parse_grid
-from capacity.core.records import CellRecord
-from capacity.measure.ramp import api_events, ended_on_fail, judge_ramp, knee_of
+from capacity.core.knee_record import KNEE_JSON, KneeRecord
+from capacity.core.records import CellInfo, CellRecord
+from capacity.measure.ramp import api_events, judge_ramp, knee_of
 from capacity.search.bisect import memory_limit
 from capacity.search.fit import Point, best_fit, predict
 
-KNEE_JSON = "knee.json"
 STOPPED = "early_stop.txt"
 MIB = 1024**2
 
@@ -33,7 +33,7 @@ def ramp_grid(grid: Grid, step_users: int) -> Grid:
     return grid.model_copy(update={"load": load})
 
 
-def judge_knee(cell_dir: Path, cell: Cell, grid: Grid) -> dict:
+def judge_knee(cell_dir: Path, cell: Cell, grid: Grid) -> KneeRecord:
     """The ramp recorded in `cell_dir` judged by the current rules: knee.json's content. Writes nothing (the
     redline command writes knee.json; a report judges again and only reads)."""
     record = CellRecord.read(cell_dir)
@@ -45,20 +45,17 @@ def judge_knee(cell_dir: Path, cell: Cell, grid: Grid) -> dict:
     if not verdicts and error:
         knee = replace(knee, ended_by=f"no step was measured: {error}")
     stopped = cell_dir / STOPPED
-    data = {**knee.as_dict(), "cell": cell.as_dict(), "step_users": load.step_users,
-            "early_stop": stopped.read_text().strip() if stopped.exists() else None}
-    return data
+    return KneeRecord(**knee.as_dict(), cell=CellInfo.of(cell), step_users=load.step_users,
+                      early_stop=stopped.read_text().strip() if stopped.exists() else None)
 
 
-def knee_records(run_dir: Path) -> list[dict]:
+def knee_records(run_dir: Path) -> list[KneeRecord]:
     """Every ramp of the run, judged again from its files (so the report follows the current rules)."""
     grid = parse_grid(read_run(run_dir)["grid"])
     records = []
     for path in sorted(run_dir.glob(f"*/{KNEE_JSON}")):
-        old = json.loads(path.read_text())
-        c = old["cell"]
-        cell = Cell(c["index"], c["cpus"], c["memory"], c["replicas"], c["processes"])
-        records.append(judge_knee(path.parent, cell, ramp_grid(grid, old["step_users"])) | {"folder": path.parent.name})
+        old = KneeRecord.read(path.parent)
+        records.append(judge_knee(path.parent, old.cell.to_cell(), ramp_grid(grid, old.step_users)))
     return records
 
 
@@ -72,11 +69,11 @@ def _startup(run_dir: Path, slug: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _by_configuration(run_dir: Path) -> dict[str, list[dict]]:
+def _by_configuration(run_dir: Path) -> dict[str, list[KneeRecord]]:
     """The run's ramps (knee_records), grouped per configuration slug."""
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[KneeRecord]] = {}
     for r in knee_records(run_dir):
-        groups.setdefault(r["cell"]["slug"], []).append(r)
+        groups.setdefault(r.cell.slug, []).append(r)
     return groups
 
 
@@ -84,9 +81,9 @@ def configurations(run_dir: Path) -> list[dict]:
     """One row per configuration: median knee over its repeats, spread, the knee step's numbers, start-up, cost."""
     rows = []
     for slug, reps in _by_configuration(run_dir).items():
-        cell, steps = reps[0]["cell"], [r["step"] or {} for r in reps]
-        kinds = {r["kind"] for r in reps}
-        users = [r["users"] for r in reps]
+        cell, steps = reps[0].cell.model_dump(), [r.step or {} for r in reps]
+        kinds = {r.kind for r in reps}
+        users = [r.users for r in reps]
         rows.append({
             "slug": slug, "label": cell["label"], "replicas": cell["replicas"], "cpus": cell["cpus"],
             "memory": cell["memory"], "total_cpus": cell["total_cpus"],
@@ -94,13 +91,13 @@ def configurations(run_dir: Path) -> list[dict]:
             "repeats": len(reps), "kind": "knee" if kinds == {"knee"} else ("none" if kinds == {"none"} else
                                                                            "lower bound"),
             "users": _med(users), "users_min": min(users), "users_max": max(users),
-            "rps": _med([r["delivered_rps"] for r in reps]),
+            "rps": _med([r.delivered_rps for r in reps]),
             **{k: _med([s.get(k) for s in steps]) for k in ("p50_ms", "p95_ms", "p99_ms", "response_ms",
                                                             "api_cpu_cores_mean", "generator_cpu_peak_pct")},
             "errors": sum(s.get("failures", 0) for s in steps),
             "api_mem_peak_mb": max((s.get("api_mem_peak_mb") or 0 for s in steps), default=None) or None,
             "throttled": _med([s.get("api_throttled_share") for s in steps]),
-            "ended_by": [r["ended_by"] for r in reps], "early_stop": [r.get("early_stop") for r in reps],
+            "ended_by": [r.ended_by for r in reps], "early_stop": [r.early_stop for r in reps],
             "startup": _startup(run_dir, slug)})
     return sorted(rows, key=lambda r: (r["replicas"], r["cpus"]))
 
@@ -120,10 +117,10 @@ def ruled_out(run_dir: Path, users: int, slo: dict, load: dict) -> dict[int, flo
                          "nothing out")
     bounds: dict[int, float] = {}
     for reps in _by_configuration(run_dir).values():
-        failed_at = [next((s["users"] for s in r["steps"] if s["status"] == "fail"), None) for r in reps]
-        if all(map(ended_on_fail, reps)) and all(f is not None and f <= users for f in failed_at):
-            cell = reps[0]["cell"]
-            bounds[cell["replicas"]] = max(bounds.get(cell["replicas"], 0.0), cell["cpus"])
+        failed_at = [next((s["users"] for s in r.steps if s["status"] == "fail"), None) for r in reps]
+        if all(r.ended_on_fail for r in reps) and all(f is not None and f <= users for f in failed_at):
+            cell = reps[0].cell
+            bounds[cell.replicas] = max(bounds.get(cell.replicas, 0.0), cell.cpus)
     return bounds
 
 

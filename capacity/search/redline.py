@@ -10,7 +10,6 @@ read back; Ctrl-C keeps what was measured (the CLI then rebuilds the report).
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
@@ -22,12 +21,13 @@ from capacity.campaign.engine import Turns
 from capacity.campaign.run import open_search_run
 from capacity.core.cells import Cell, expand
 from capacity.core.grid import Grid
+from capacity.core.knee_record import KNEE_JSON, KneeRecord
 from capacity.core.run_info import RedlineParams
 from capacity.core.settings import Settings
 from capacity.core.status import PASS
-from capacity.measure.ramp import clearly_failed, ended_on_fail, judge_ramp, settle_for, step_users_for
+from capacity.measure.ramp import clearly_failed, judge_ramp, settle_for, step_users_for
 from capacity.measure.steps import history_file, read_history
-from capacity.search.knees import KNEE_JSON, STOPPED, judge_knee, ramp_grid
+from capacity.search.knees import STOPPED, judge_knee, ramp_grid
 
 
 class EarlyStop(threading.Thread):
@@ -66,7 +66,7 @@ def configurations(grid: Grid, step: int | None) -> list[tuple[Cell, Grid]]:
             for cell in expand(grid)]
 
 
-def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> dict:
+def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> KneeRecord:
     stopper = EarlyStop(cell_dir, grid, backend.stop_load)
     stopper.start()
     with backend.ramp_sampler(cell_dir):
@@ -76,9 +76,9 @@ def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> dict:
             stopper.finish()
     if stopper.reason:
         (cell_dir / STOPPED).write_text(stopper.reason + "\n")
-    data = judge_knee(cell_dir, cell, grid)
-    (cell_dir / KNEE_JSON).write_text(json.dumps(data, indent=2) + "\n")
-    return data
+    knee = judge_knee(cell_dir, cell, grid)
+    knee.write(cell_dir)
+    return knee
 
 
 def next_ramp(todo: list[tuple[Cell, Grid, int]], out: Path) -> tuple[Cell, Grid, int]:
@@ -87,8 +87,8 @@ def next_ramp(todo: list[tuple[Cell, Grid, int]], out: Path) -> tuple[Cell, Grid
     where the generator or the host ran out first). An interrupted campaign has seen every configuration."""
     def rank(job: tuple[Cell, Grid, int]) -> tuple[int, int, int]:
         cell, _, k = job
-        knees = [json.loads(p.read_text()) for p in sorted(out.glob(f"{cell.slug}-r*/{KNEE_JSON}"))]
-        return (0 if not knees else 1 if all(map(ended_on_fail, knees)) else 2), k, cell.index
+        knees = [KneeRecord.read(p.parent) for p in sorted(out.glob(f"{cell.slug}-r*/{KNEE_JSON}"))]
+        return (0 if not knees else 1 if all(r.ended_on_fail for r in knees) else 2), k, cell.index
 
     return min(todo, key=rank)
 
@@ -114,7 +114,7 @@ def redline(grid: Grid, backend: Backend, out: Path, settings: Settings, params:
                 started = measure_startup(backend, cell, grid.lb, out / "startup" / cell.slug)
                 bar.write(f"{cell.slug}: ready in {started.ready_s} s, {started.peak_mem_mb} MiB while loading")
                 knee = _measure(cell, g, backend, out / f"{cell.slug}-r{k}")
-            bar.write(f"{cell.slug} r{k}: {knee['kind']} {knee['users']:,} users ({knee['ended_by']})")
+            bar.write(f"{cell.slug} r{k}: {knee.kind} {knee.users:,} users ({knee.ended_by})")
             bar.update()
     finally:
         bar.close()

@@ -1,0 +1,52 @@
+"""knee.json: one redline ramp judged (its knee, why it ended, every step), written and read only here.
+
+The redline command writes it after each ramp; the report judges every ramp again from its files (the current
+rules) and writes nothing. Fields an older or partial file lacks take their defaults; an unknown or mistyped
+field is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from capacity.core.records import CellInfo
+
+KNEE_JSON = "knee.json"
+AT_CEILING = "max users "  # ended_by of a ramp whose every step held, up to the run's `load.users`
+
+
+class KneeRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    users: int = 0  # the last PASS step (0: not even the first step held)
+    delivered_rps: float | None = None
+    step: dict | None = None  # the knee step's record (measure.ramp.StepVerdict.as_dict)
+    ended_by: str = ""  # why the ramp stopped
+    # "knee" (a FAIL step followed) | "lower bound" (INVALID or max users ended it) | "none" (the first step failed)
+    kind: Literal["knee", "lower bound", "none"] | None = None
+    steps: list[dict] = []
+    cell: CellInfo | None = None
+    step_users: int | None = None
+    early_stop: str | None = None  # why the watcher stopped the load early
+
+    @property
+    def ended_on_fail(self) -> bool:
+        """A ramp that a FAIL step ended (a real knee, or none when the first step failed), not one the
+        generator, the host or the ceiling ended."""
+        return self.kind in ("knee", "none")
+
+    @property
+    def reached_ceiling(self) -> bool:
+        """A ramp that held every step up to the run's ceiling."""
+        return self.ended_by.startswith(AT_CEILING)
+
+    @classmethod
+    def read(cls, cell_dir: Path) -> KneeRecord:
+        return cls.model_validate_json((cell_dir / KNEE_JSON).read_text())
+
+    def write(self, cell_dir: Path) -> None:
+        (cell_dir / KNEE_JSON).write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
