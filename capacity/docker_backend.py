@@ -27,6 +27,7 @@ from capacity.grid import Grid
 from capacity.metrics import RESOURCES_CSV, sample_writer
 from capacity.records import CellEvents
 from capacity.settings import Settings
+from capacity.throttle import THROTTLE_CSV, CgroupSampler, cpu_stat
 from labtools import wait_http
 
 CELL_KNOBS = ("API_CPUS", "API_MEMORY", "API_REPLICAS", "WEB_CONCURRENCY", "LB_CPUS", "LB_MEMORY")
@@ -68,14 +69,15 @@ class DockerBackend:
     def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
         """Deploy the cell, wait for /ready, sample, run the generator; always take it down. The hooks `_begin_cell`,
         `_deploy`, `_sampler` and `_cell_events` are what the Swarm backend does differently."""
-        error = generator_error = sampler = None
+        error = generator_error = sampler = cgroups = None
         writer, started = sample_writer(cell_dir / RESOURCES_CSV), False
         self._begin_cell()
         try:
             env = self._deploy(cell, grid)
             self._wait_ready()
             started = True
-            time.sleep(grid.load.warmup)
+            cgroups = self._cgroup_sampler(cell_dir)
+            time.sleep(max(grid.load.warmup, self.settings.idle_baseline_s if cgroups else 0))
             sampler = self._sampler(writer)
             sampler.start()
             self.generator.run(grid, cell_dir, env)
@@ -86,6 +88,8 @@ class DockerBackend:
         finally:
             if sampler is not None:
                 sampler.stop()
+            if cgroups is not None:
+                cgroups.finish()
             writer.close()
             notes = self.generator.after_cell()
         events = self._cell_events(error)
@@ -105,6 +109,16 @@ class DockerBackend:
         self._ids = self._containers()
         self._baseline = self._restart_counts(self._ids)
         return DockerSampler(writer, self._ids, self.settings.sample_interval_s, self.generator.project)
+
+    def _cgroup_sampler(self, cell_dir: Path) -> CgroupSampler | None:
+        """The api replicas' and the lb's cgroup CPU and requests served (capacity.cost), from this host."""
+        roles = {cid: role for cid, role in self._containers().items() if cpu_stat(cid) is not None}
+        if not roles:
+            return None
+        sampler = CgroupSampler(roles, cell_dir / THROTTLE_CSV, self.settings.sample_interval_s)
+        sampler.count()
+        sampler.start()
+        return sampler
 
     def _cell_events(self, error: str | None) -> CellEvents:
         return self._events(self._ids or self._containers(), self._baseline, self._t0, error)

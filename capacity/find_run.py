@@ -25,7 +25,7 @@ from capacity.grid import Grid, GridError
 from capacity.knees import ruled_out
 from capacity.records import CellRecord
 from capacity.redline import FAIL, judge_ramp
-from capacity.redline_run import api_events, throttle_sampler
+from capacity.redline_run import api_events
 from capacity.runner import Backend, finished, run_cell, shielded
 from capacity.runs import open_search_run
 from capacity.search import INVALID, Search, memory_limit, next_memory
@@ -78,8 +78,7 @@ class Finder:
                 if startup:
                     self.startup_peak_mb = measure_startup(self.backend.name, cell, self.grid.lb, self.settings,
                                                            startup_dir).peak_mem_mb
-                with throttle_sampler(self.backend, cell_dir):
-                    record = run_cell(cell, self.grid, self.backend, cell_dir)
+                record = run_cell(cell, self.grid, self.backend, cell_dir)
         status, reasons, step = judge_cell(cell_dir, record, self.grid)
         self.log.append({"folder": name, "cell": cell.as_dict(), "status": status, "reasons": reasons, "step": step,
                          "api_mem_peak_mb": record.metrics.api_mem_peak_mb})

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from capacity.cost import step_cost
 from capacity.grid import Slo
 from capacity.metrics import RESOURCES_CSV, read_samples
 from capacity.steps import Row, Step, history_file, read_generator, read_history, split_steps, step_resources
@@ -143,7 +144,8 @@ def judge_ramp(cell_dir: Path, slo: Slo, think_time_s: float, step_users: int, s
     samples, generator, throttle = read_samples(cell_dir / RESOURCES_CSV), read_generator(cell_dir), \
         read_throttle(cell_dir)
     verdicts = [judge_step(s, step_resources(samples, generator, s.t_start, s.t_end)
-                           | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end)}, slo,
+                           | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end)}
+                           | step_cost(throttle, s.t_start, s.t_end, s.requests), slo,
                            think_time_s, api_events if i == len(steps) - 1 else [], api_cpu_limit_cores)
                 for i, s in enumerate(steps)]
     if generator_error and verdicts and not api_events:

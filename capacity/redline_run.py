@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,7 +27,6 @@ from capacity.runs import open_search_run
 from capacity.settings import Settings
 from capacity.startup import measure_startup
 from capacity.steps import history_file, read_history
-from capacity.throttle import THROTTLE_CSV, ThrottleSampler
 
 KNEE_JSON = "knee.json"
 STOPPED = "early_stop.txt"
@@ -50,20 +47,6 @@ def api_events(record: CellRecord) -> list[str]:
     if m.error:
         events.append(m.error)
     return events
-
-
-@contextmanager
-def throttle_sampler(backend: Backend, cell_dir: Path) -> Iterator[None]:
-    """Record the api containers' CFS throttling while the cell runs (docker backend only)."""
-    if backend.name != "docker":
-        yield
-        return
-    sampler = ThrottleSampler(backend.settings.compose_file, cell_dir / THROTTLE_CSV)
-    sampler.start()
-    try:
-        yield
-    finally:
-        sampler.finish()
 
 
 class EarlyStop(threading.Thread):
@@ -122,11 +105,10 @@ def configurations(grid: Grid, step: int | None) -> list[tuple[Cell, Grid]]:
 def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> Knee:
     stopper = EarlyStop(cell_dir, grid, getattr(backend, "stop_load", lambda: None))
     stopper.start()
-    with throttle_sampler(backend, cell_dir):
-        try:
-            run_cell(cell, grid, backend, cell_dir)
-        finally:
-            stopper.finish()
+    try:
+        run_cell(cell, grid, backend, cell_dir)
+    finally:
+        stopper.finish()
     if stopper.reason:
         (cell_dir / STOPPED).write_text(stopper.reason + "\n")
     return analyse(cell_dir, cell, grid)

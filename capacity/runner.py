@@ -17,12 +17,15 @@ from typing import Protocol
 from tqdm import tqdm
 
 from capacity.cells import Cell, expand
+from capacity.cost import cell_cost
 from capacity.grid import Grid, GridError
 from capacity.metrics import RESOURCES_CSV, cell_metrics, locust_summary, read_samples
 from capacity.provenance import code_version
 from capacity.records import CELL_JSON, CellEvents, CellInfo, CellRecord
 from capacity.report import RUN_JSON, write_report
 from capacity.slo import judge
+from capacity.steps import load_window
+from capacity.throttle import read_throttle
 
 
 class Backend(Protocol):
@@ -81,7 +84,8 @@ def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> CellRe
         summary = locust_summary(cell_dir, grid.slo.generator_cpu_pct)
     except (FileNotFoundError, ValueError, KeyError):
         summary = None  # Locust never ran or wrote nothing: the events say why
-    metrics = cell_metrics(summary, read_samples(cell_dir / RESOURCES_CSV), events)
+    metrics = cell_metrics(summary, read_samples(cell_dir / RESOURCES_CSV), events,
+                           cell_cost(read_throttle(cell_dir), *load_window(cell_dir)))
     verdict = judge(metrics, grid.slo, grid.load)
     record = CellRecord(cell=CellInfo.of(cell), status=verdict.status, reasons=verdict.reasons, metrics=metrics,
                         backend=backend.name, started_at=started, finished_at=_now(),

@@ -87,6 +87,12 @@ def history_file(cell_dir: Path) -> Path:
     return files[0] if files else cell_dir / "locust_stats_history.csv"
 
 
+def load_window(cell_dir: Path) -> tuple[float | None, float | None]:
+    """When the generator's load ran: the second before its first history row to its last row."""
+    rows = read_history(history_file(cell_dir))
+    return (rows[0].t - 1, rows[-1].t) if rows else (None, None)
+
+
 def _median(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return round(median(present), 1) if present else None

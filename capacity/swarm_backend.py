@@ -181,6 +181,10 @@ class SwarmBackend(DockerBackend):
         self.update(ServiceKnobs.of_cell(cell))
         return {**cell.env(grid.lb), "LOCUST_HOST": self.locust_host, "LOCUST_NETWORK": f"{self.stack}_default"}
 
+    def _cgroup_sampler(self, cell_dir: Path) -> None:
+        """Tasks run on other nodes' engines: their cgroups are not this host's (no throttle.csv, no cost)."""
+        return None
+
     def _sampler(self, writer):
         return SwarmSampler(writer, self.nodes, self.manager, self._running, self.settings.sample_interval_s,
                             self.generator.project)
