@@ -13,7 +13,9 @@ the lb ~60-80 us more; twice that far from saturation, where every request wakes
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
+from pathlib import Path
 
 
 def _window(rows: list[dict], t0: float, t1: float) -> list[dict]:
@@ -104,4 +106,24 @@ def step_cost(rows: list[dict], t0: float, t1: float, requests: int) -> dict:
         if cost:
             out |= {f"{role}_cpu_cores": cost["cores"], f"{role}_us_per_request": cost["us_per_request"],
                     f"{role}_throttled_s": cost["throttled_s"]}
+    return out
+
+
+def bench_reference(bench_dir: Path) -> dict | None:
+    """`make bench`'s CPU per request for our API (one core, 64 connections) and the lb, from its newest files
+    (results/bench/<date>.csv and <date>-deployed.csv): the API's own cost, to set beside a deployed one."""
+    tables = sorted(p for p in bench_dir.glob("*.csv") if p.stem[:4].isdigit() and "-" not in p.stem[8:])
+    if not tables:
+        return None
+    with open(tables[-1], newline="") as f:
+        ours = next((r for r in csv.DictReader(f) if r.get("variant") == "ours"), None)
+    if ours is None or not ours.get("cpu_us_per_request"):
+        return None
+    out = {"api_us_per_request": float(ours["cpu_us_per_request"]), "source": f"results/bench/{tables[-1].name}"}
+    deployed = bench_dir / f"{tables[-1].stem}-deployed.csv"
+    if deployed.exists():
+        with open(deployed, newline="") as f:
+            via_lb = next((r for r in csv.DictReader(f) if r.get("path") == "via-lb"), None)
+        if via_lb and via_lb.get("lb_us_per_request"):
+            out["lb_us_per_request"] = float(via_lb["lb_us_per_request"])
     return out
