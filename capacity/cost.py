@@ -95,7 +95,13 @@ def cell_cost(rows: list[dict], load_start: float | None, load_end: float | None
                 f"{role}_throttled_share": cost["throttled_share"], f"{role}_throttled_s": cost["throttled_s"]}
         if role == "api":
             out["api_replicas_cost"] = cost["replicas"]
-    return out
+    return out | _host(rows, load_start, load_end)
+
+
+def _host(rows: list[dict], t0: float, t1: float) -> dict:
+    """The whole machine's CPU over the window (cores of all, throttle.csv's `host` rows)."""
+    host = role_cost(rows, "host", t0, t1)
+    return {"host_cpu_cores": host["cores"]} if host else {}
 
 
 def step_cost(rows: list[dict], t0: float, t1: float, requests: int) -> dict:
@@ -106,7 +112,7 @@ def step_cost(rows: list[dict], t0: float, t1: float, requests: int) -> dict:
         if cost:
             out |= {f"{role}_cpu_cores": cost["cores"], f"{role}_us_per_request": cost["us_per_request"],
                     f"{role}_throttled_s": cost["throttled_s"]}
-    return out
+    return out | _host(rows, t0, t1)
 
 
 def bench_reference(bench_dir: Path) -> dict | None:

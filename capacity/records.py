@@ -82,6 +82,7 @@ class CellMetrics(_Strict):
     lb_idle_cores: float | None = None
     lb_throttled_share: float | None = None
     lb_throttled_s: float | None = None
+    host_cpu_cores: float | None = None  # the whole machine over the load: api + lb + generator + the rest
     failure_kinds: list[dict[str, Any]] = []  # loadtest.summary's failure rows, the first ten
     quality: dict[str, Any] | None = None  # loadtest.summary's answer check
 

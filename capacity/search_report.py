@@ -117,15 +117,25 @@ def answer_line(data: dict, out: Path, backend: str, repeats: int = 3) -> str:
     return f"**{users:,} users: {data['status']}** ({data.get('cells', 0)} cell(s) measured; see below)."
 
 
+# A find cell's cost and the machine's budget (capacity.cost; runs since 2026-12-06): cgroup cores of the api and
+# the lb, the generator's cores (docker stats), the whole machine's (/proc/stat), CPU per request.
+BUDGET = (("api_cpu_cores", "API cores", 2), ("api_us_per_request", "API us/req", 0),
+          ("lb_cpu_cores", "lb cores", 2), ("lb_us_per_request", "lb us/req", 0),
+          ("generator_cpu_cores_mean", "generator cores", 2), ("host_cpu_cores", "host cores (of 2)", 2))
+
+
 def _log_table(log: list[dict]) -> list[str]:
+    budget = [b for b in BUDGET if any((e.get("step") or {}).get(b[0]) is not None for e in log)]
     lines = ["| measurement | configuration | status | users | req/s | p95 (ms) | errors | API CPU (cores) | "
-             "peak RSS (MiB) | reasons |", "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+             "peak RSS (MiB) | " + "".join(f"{label} | " for _, label, _ in budget) + "reasons |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(budget) + "---|"]
     for e in log:
         s = e.get("step") or {}
         lines.append(f"| {e['folder']} | {e['cell']['label']} | {e['status']} | {_f(s.get('users'))} | "
                      f"{_f(s.get('delivered_rps'), 1)} | {_f(s.get('p95_ms'))} | {_f(s.get('failures'))} | "
                      f"{_f(s.get('api_cpu_cores_mean'), 2)} | {_f(e.get('api_mem_peak_mb'))} | "
-                     f"{'; '.join(e['reasons']) or 'SLO held'} |")
+                     + "".join(f"{_f(s.get(key), digits)} | " for key, _, digits in budget)
+                     + f"{'; '.join(e['reasons']) or 'SLO held'} |")
     return lines
 
 

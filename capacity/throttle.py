@@ -1,7 +1,8 @@
 """The api replicas' and the lb's cgroup CPU (docker backend), sampled from the host while a cell runs.
 
 Every `interval` s the host reads each container's `cpu.stat` (no exec, nothing runs inside the container):
-cumulative usage_usec, nr_periods, nr_throttled and throttled_usec, one row per container in `throttle.csv`.
+cumulative usage_usec, nr_periods, nr_throttled and throttled_usec, one row per container in `throttle.csv`,
+and one row `host` with the whole machine's busy CPU time (/proc/stat), for the machine's budget.
 Twice per cell, when the replicas are ready and when the load has ended, it also reads how many requests each
 one has served: an api replica's prediction routes from its /metrics (~2-5 ms of its CPU, twice per cell), the
 lb's total from nginx's stub_status (port 8081). capacity.cost turns the rows into cores used, CPU per request,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import subprocess
 import threading
@@ -60,6 +62,13 @@ def cpu_stat(container_id: str) -> dict[str, int] | None:
             stat["throttled_usec"] = stat["throttled_time"] // 1000
         return stat
     return None
+
+
+def host_busy_usec() -> int:
+    """CPU time the whole machine has been busy since boot, all cores (/proc/stat: all but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) * 1_000_000 // os.sysconf("SC_CLK_TCK")
 
 
 def api_requests(metrics_text: str) -> int:
@@ -112,7 +121,8 @@ class CgroupSampler(threading.Thread):
         self._lock = threading.Lock()
 
     def _rows(self, with_requests: bool) -> list[tuple]:
-        now, rows = round(time.time(), 3), []
+        now = round(time.time(), 3)
+        rows: list[tuple] = [(now, "host", "host", host_busy_usec(), 0, 0, 0, "")]
         for cid, role in self.roles.items():
             stat = cpu_stat(cid)
             if stat is None:
