@@ -50,16 +50,20 @@ def _fit(configs: list[dict]) -> Fit | None:
 
 
 def _knee_table(configs: list[dict]) -> list[str]:
+    """One row per configuration; CPU per request at the knee (capacity.cost) once any ramp measured it."""
+    cost = any(c.get("api_us_per_request") is not None for c in configs)
     head = ("configuration", "repeats", "knee users (median; min-max)", "req/s at knee", "p50 / p95 / p99 (ms)",
-            "errors", "API CPU used (cores)", "throttled", "peak RSS (MiB)", "to /ready (s)", "MiB while loading",
-            "kind", "ended by")
-    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * 10 + "|---|---|"]
+            "errors", "API CPU used (cores)", *(("API us/req", "lb us/req") if cost else ()), "throttled",
+            "peak RSS (MiB)", "to /ready (s)", "MiB while loading", "kind", "ended by")
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (10 + 2 * cost) + "|---|---|"]
     for c in configs:
         s = c["startup"]
         lines.append("| " + " | ".join((
             c["label"], str(c["repeats"]), f"{_f(c['users'])} ({_f(c['users_min'])}-{_f(c['users_max'])})",
             _f(c["rps"], 1), f"{_f(c['p50_ms'])} / {_f(c['p95_ms'])} / {_f(c['p99_ms'])}", _f(c["errors"]),
-            _f(c["api_cpu_cores_mean"], 2), _f(c["throttled"], 2) if c["throttled"] is not None else "not measured",
+            _f(c["api_cpu_cores_mean"], 2),
+            *((_f(c.get("api_us_per_request")), _f(c.get("lb_us_per_request"))) if cost else ()),
+            _f(c["throttled"], 2) if c["throttled"] is not None else "not measured",
             _f(c["api_mem_peak_mb"]), _f(s.get("ready_s"), 1), _f(s.get("peak_mem_mb")), c["kind"],
             "<br>".join(c["ended_by"]))) + " |")
     return lines
