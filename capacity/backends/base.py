@@ -1,14 +1,12 @@
 """What the commands need from a backend, in one protocol: no caller asks `hasattr` or `backend.name`.
 
 A backend deploys a cell (api replicas behind their entry point), runs the load generator against it and samples
-it (`run_cell`), can end the load early (`stop_load`), measures a configuration's start-up (`startup`), samples
-what only it can see while a ramp or find cell runs (`ramp_sampler`: the docker backend's CFS throttling), and
-says whether it deploys into a stack that other users of the engine share (`shared_stack`, for campaign.engine).
+it (`run_cell`), can end the load early (`stop_load`), measures a configuration's start-up (`startup`),
+and says whether it deploys into a stack that other users of the engine share (`shared_stack`, for campaign.engine).
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -44,9 +42,6 @@ class Backend(Protocol):
 
     def startup(self, cell: Cell, lb: Lb, log: Path) -> Startup:
         """Start the configuration once and time it to /ready, with its peak memory while loading."""
-
-    def ramp_sampler(self, cell_dir: Path) -> AbstractContextManager[None]:
-        """Extra samples while a ramp or find cell runs (a null context where there is nothing more to see)."""
 
     def shared_stack(self) -> SharedStack | None:
         """The stack this backend deploys into when other users of the engine share it; None: nothing shared."""

@@ -16,8 +16,11 @@ from capacity.core.cells import Cell
 from capacity.core.grid import Grid
 from capacity.core.records import CELL_JSON, CellInfo, CellRecord
 from capacity.core.samples import RESOURCES_CSV, read_samples
+from capacity.measure.cost import cell_cost
 from capacity.measure.metrics import cell_metrics, locust_summary
 from capacity.measure.slo import CellJudge, Judgement, judge_cell
+from capacity.measure.steps import load_window
+from capacity.measure.throttle import read_throttle
 
 Report = Callable[[Path], object]  # a command's last act, also after Ctrl-C: the CLI passes its report writer
 
@@ -53,7 +56,8 @@ def run_cell(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path,
         summary = locust_summary(cell_dir, grid.slo.generator_cpu_pct)
     except (FileNotFoundError, ValueError, KeyError):
         summary = None  # Locust never ran or wrote nothing: the events say why
-    metrics = cell_metrics(summary, read_samples(cell_dir / RESOURCES_CSV), events)
+    metrics = cell_metrics(summary, read_samples(cell_dir / RESOURCES_CSV), events,
+                           cell_cost(read_throttle(cell_dir), *load_window(cell_dir)))
     verdict = judge(cell_dir, cell, metrics, grid)
     record = CellRecord(cell=CellInfo.of(cell), status=verdict.status, reasons=verdict.reasons, metrics=metrics,
                         backend=backend.name, started_at=started, finished_at=_now(),

@@ -5,6 +5,7 @@
     python -m capacity check capacity/grids/default.toml
     python -m capacity redline capacity/grids/redline.toml      # the knee of every configuration
     python -m capacity find --users 2000                          # the cheapest deployment for N users
+    python -m capacity equivalence capacity/grids/equivalence.toml  # Locust beside wrk on the same cells
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.campaign.cell import Backend
+from capacity.cli.equivalence import add_equivalence, cmd_equivalence
 from capacity.cli.search import add_commands, add_worker_endpoint, report, run
 from capacity.core.cells import CellError, expand
 from capacity.core.grid import Grid, GridError, check_machine, load_grid, with_generator, with_worker_endpoints
@@ -42,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a grid and list its cells with the knobs each sets")
     check.add_argument("grid", type=Path)
     add_commands(sub)
+    add_equivalence(sub)
     return parser
 
 
@@ -95,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command in ("redline", "find"):
             return run(args)
+        if args.command == "equivalence":
+            return cmd_equivalence(args)
         return cmd_sweep(args, Settings())
     except (GridError, CellError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -68,6 +68,22 @@ class CellMetrics(_Strict):
     generator_valid: bool = True
     generator_reason: str | None = None
     generator_cpu_peak_pct: float | None = None
+    # From the api's and the lb's cgroups over the load (measure/cost.py; docker backend): cores used, CPU per
+    # request (us), the idle baseline before the load, throttling; each replica's own under api_replicas_cost.
+    api_cpu_cores: float | None = None
+    api_requests: int | None = None
+    api_us_per_request: float | None = None
+    api_idle_cores: float | None = None
+    api_throttled_share: float | None = None
+    api_throttled_s: float | None = None
+    api_replicas_cost: list[dict[str, Any]] = []
+    lb_cpu_cores: float | None = None
+    lb_requests: int | None = None
+    lb_us_per_request: float | None = None
+    lb_idle_cores: float | None = None
+    lb_throttled_share: float | None = None
+    lb_throttled_s: float | None = None
+    host_cpu_cores: float | None = None  # the whole machine over the load: api + lb + generator + the rest
     failure_kinds: list[dict[str, Any]] = []  # loadtest.summary's failure rows, the first ten
     quality: dict[str, Any] | None = None  # loadtest.summary's answer check
 

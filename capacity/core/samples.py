@@ -13,9 +13,12 @@ from labtools import CsvAppender
 
 SAMPLE_COLUMNS = ("timestamp", "role", "name", "cpu_pct", "mem_bytes", "mem_limit_bytes", "node")
 RESOURCES_CSV = "resources.csv"
-# throttle.csv (docker backend): the api containers' cumulative CFS periods and throttled periods per sample.
+# throttle.csv (docker backend): per sample and container (role api | lb | host) its cumulative cgroup CPU usage,
+# CFS periods, throttled periods and time, and the requests it had served (when read: twice per cell). Files
+# before 2026-12-06 have only timestamp, container, nr_periods, nr_throttled (api containers).
 THROTTLE_CSV = "throttle.csv"
-THROTTLE_COLUMNS = ("timestamp", "container", "nr_periods", "nr_throttled")
+THROTTLE_COLUMNS = ("timestamp", "role", "container", "usage_usec", "nr_periods", "nr_throttled", "throttled_usec",
+                    "requests")
 
 
 def sample_writer(path: Path) -> CsvAppender:

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
 
     # Resource samples (docker stats, /proc) every this many seconds during a run.
     sample_interval_s: float = Field(2.0, gt=0, validation_alias="CAPACITY_SAMPLE_INTERVAL_S")
+    # Docker backend: seconds with no load after /ready, for each container's idle CPU (measure/cost.py); the
+    # grid's load.warmup if longer. An idle replica uses ~0.001 core (results/idle).
+    idle_baseline_s: float = Field(10.0, ge=0, validation_alias="CAPACITY_IDLE_BASELINE_S")
 
     # Swarm backend: the deployed stack's name, and a Docker endpoint per node other than the manager
     # ("unix:///run/offline-docker/hostb.sock,ssh://me@hostc", named hostb and hostc) to sample each task on its node.

@@ -53,10 +53,13 @@ def _max(*values):
     return max(present) if present else None
 
 
-def cell_metrics(summary: dict | None, samples: list[dict], events: CellEvents) -> CellMetrics:
-    """The flat record judged by slo.py and tabulated by report.py. `summary` is None when Locust wrote nothing."""
+def cell_metrics(summary: dict | None, samples: list[dict], events: CellEvents,
+                 cost: dict | None = None) -> CellMetrics:
+    """The flat record judged by slo.py and tabulated by report.py. `summary` is None when Locust wrote nothing;
+    `cost` is measure/cost.py's cell_cost (docker backend)."""
     peaks = resource_peaks(samples)
-    out = {**peaks, "oom_killed": events.oom_killed, "restarts": events.restarts, "api_started": events.api_started,
+    out = {**peaks, **(cost or {}), "oom_killed": events.oom_killed, "restarts": events.restarts,
+           "api_started": events.api_started,
            "error": events.error, "generator_error": events.generator_error,
            "events": events.notes, "generator_hosts": events.generator_hosts}
     if summary is None:

@@ -19,6 +19,7 @@ from capacity.core.knee_record import AT_CEILING
 from capacity.core.records import CellMetrics
 from capacity.core.samples import RESOURCES_CSV, read_samples
 from capacity.core.status import FAIL, INVALID, PASS, Status
+from capacity.measure.cost import step_cost
 from capacity.measure.slo import Judgement, judge, slo_misses
 from capacity.measure.steps import Row, Step, history_file, read_generator, read_history, split_steps, step_resources
 from capacity.measure.throttle import read_throttle, throttled_share
@@ -131,7 +132,8 @@ def judge_ramp(cell_dir: Path, slo: Slo, think_time_s: float, step_users: int, s
     samples, generator, throttle = read_samples(cell_dir / RESOURCES_CSV), read_generator(cell_dir), \
         read_throttle(cell_dir)
     verdicts = [judge_step(s, step_resources(samples, generator, s.t_start, s.t_end)
-                           | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end)}, slo,
+                           | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end)}
+                           | step_cost(throttle, s.t_start, s.t_end, s.requests), slo,
                            think_time_s, api_events if i == len(steps) - 1 else [], api_cpu_limit_cores)
                 for i, s in enumerate(steps)]
     if generator_error and verdicts and not api_events:

@@ -87,6 +87,12 @@ def history_file(cell_dir: Path) -> Path:
     return files[0] if files else cell_dir / "locust_stats_history.csv"
 
 
+def load_window(cell_dir: Path) -> tuple[float | None, float | None]:
+    """When the generator's load ran: the second before its first history row to its last row."""
+    rows = read_history(history_file(cell_dir))
+    return (rows[0].t - 1, rows[-1].t) if rows else (None, None)
+
+
 def _median(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return round(median(present), 1) if present else None
@@ -144,25 +150,32 @@ def window_samples(samples: list[dict], t_start: float, t_end: float) -> list[di
     return [s for s in samples if t_start <= s["timestamp"] <= t_end + 1]
 
 
-def step_resources(samples: list[dict], generator_rows: list[dict], t_start: float, t_end: float) -> dict:
-    """API CPU (cores, summed over replicas: mean and peak), one replica's peak RSS, and the generator's peak CPU %
-    and run-queue wait % (share of the time a Locust process waited for a CPU) from its own telemetry."""
-    mine = window_samples(samples, t_start, t_end)
+def _cores_per_tick(samples: list[dict], role: str) -> list[float]:
+    """The role's CPU per sample time, summed over its containers or processes (cores)."""
     per_tick: dict[float, float] = {}
-    for s in mine:
-        if s["role"] == "api":
+    for s in samples:
+        if s["role"] == role:
             per_tick[s["timestamp"]] = per_tick.get(s["timestamp"], 0.0) + s["cpu_pct"] / 100
+    return list(per_tick.values())
+
+
+def step_resources(samples: list[dict], generator_rows: list[dict], t_start: float, t_end: float) -> dict:
+    """API CPU (cores, summed over replicas: mean and peak), one replica's peak RSS, the generator's peak CPU %
+    and run-queue wait % (share of the time a Locust process waited for a CPU) from its own telemetry, and its
+    mean cores (docker stats or /proc, summed over its containers or processes)."""
+    mine = window_samples(samples, t_start, t_end)
+    ticks, gen_ticks = _cores_per_tick(mine, "api"), _cores_per_tick(mine, "generator")
     api_mem = [s["mem_bytes"] for s in mine if s["role"] == "api"]
     gen = [s["cpu_pct"] for s in mine if s["role"] == "generator"]
     telemetry = [g for g in generator_rows if t_start <= float(g["timestamp"]) <= t_end + 1]
     gen += [float(g["cpu_percent"]) for g in telemetry if g.get("cpu_percent") not in (None, "")]
     waits = [float(g["runqueue_pct"]) for g in telemetry if g.get("runqueue_pct") not in (None, "")]
-    ticks = list(per_tick.values())
     return {"api_cpu_cores_mean": round(sum(ticks) / len(ticks), 3) if ticks else None,
             "api_cpu_cores_peak": round(max(ticks), 3) if ticks else None,
             "api_mem_peak_mb": round(max(api_mem) / MIB, 1) if api_mem else None,
             "generator_cpu_peak_pct": round(max(gen), 1) if gen else None,
-            "generator_runqueue_pct": round(max(waits), 1) if waits else None}
+            "generator_runqueue_pct": round(max(waits), 1) if waits else None,
+            "generator_cpu_cores_mean": round(sum(gen_ticks) / len(gen_ticks), 3) if gen_ticks else None}
 
 
 def read_generator(cell_dir: Path) -> list[dict]:

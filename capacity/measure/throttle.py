@@ -1,11 +1,10 @@
-"""CFS throttling of the api containers (docker backend), read from the samples in throttle.csv.
-
-The docker backend samples their cgroup's cpu.stat while a ramp or a find cell runs (backends/docker/throttle.py).
+"""throttle.csv (docker backend, backends/docker/throttle.py): the api replicas' and the lb's cgroup counters
+and the host's busy time per sample, read back; CFS throttling share of a window.
 
 Below ~0.25 core a CPU quota inflates tail latency through throttling (100 ms periods), so every measurement
-records it: `throttle.csv` in the cell folder, one row per api container per sample (cumulative nr_periods and
-nr_throttled); a step's share is sum(throttled) / sum(periods) between its first and last sample. The native
-backend pins whole cores with taskset (no quota): nothing to record there.
+records it; a step's share is sum(throttled) / sum(periods) between its first and last sample. measure/cost.py
+turns the same rows into CPU per request. The native backend pins whole cores with taskset (no quota, no
+container): nothing to record there.
 """
 
 from __future__ import annotations
@@ -17,18 +16,25 @@ from capacity.core.samples import THROTTLE_CSV
 
 
 def read_throttle(cell_dir: Path) -> list[dict]:
+    """throttle.csv's rows; files written before the CPU columns existed read as api rows without usage."""
     path = cell_dir / THROTTLE_CSV
     if not path.exists():
         return []
+
+    def num(value: str | None) -> int | None:
+        return int(value) if value not in (None, "") else None
+
     with open(path, newline="") as f:
-        return [{"timestamp": float(r["timestamp"]), "container": r["container"], "nr_periods": int(r["nr_periods"]),
-                 "nr_throttled": int(r["nr_throttled"])} for r in csv.DictReader(f)]
+        return [{"timestamp": float(r["timestamp"]), "role": r.get("role") or "api", "container": r["container"],
+                 "usage_usec": num(r.get("usage_usec")), "nr_periods": int(r["nr_periods"]),
+                 "nr_throttled": int(r["nr_throttled"]), "throttled_usec": num(r.get("throttled_usec")),
+                 "requests": num(r.get("requests"))} for r in csv.DictReader(f)]
 
 
-def throttled_share(rows: list[dict], t_start: float, t_end: float) -> float | None:
-    """Throttled periods / periods over the window, summed over the containers sampled in it."""
+def throttled_share(rows: list[dict], t_start: float, t_end: float, role: str = "api") -> float | None:
+    """Throttled periods / periods over the window, summed over the role's containers sampled in it."""
     periods = throttled = 0
-    for cid in {r["container"] for r in rows}:
+    for cid in {r["container"] for r in rows if r["role"] == role}:
         mine = [r for r in rows if r["container"] == cid and t_start <= r["timestamp"] <= t_end + 1]
         if len(mine) >= 2:
             periods += mine[-1]["nr_periods"] - mine[0]["nr_periods"]

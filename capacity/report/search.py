@@ -50,16 +50,20 @@ def _fit(configs: list[dict]) -> Fit | None:
 
 
 def _knee_table(configs: list[dict]) -> list[str]:
+    """One row per configuration; CPU per request at the knee (measure/cost.py) once any ramp measured it."""
+    cost = any(c.get("api_us_per_request") is not None for c in configs)
     head = ("configuration", "repeats", "knee users (median; min-max)", "req/s at knee", "p50 / p95 / p99 (ms)",
-            "errors", "API CPU used (cores)", "throttled", "peak RSS (MiB)", "to /ready (s)", "MiB while loading",
-            "kind", "ended by")
-    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * 10 + "|---|---|"]
+            "errors", "API CPU used (cores)", *(("API us/req", "lb us/req") if cost else ()), "throttled",
+            "peak RSS (MiB)", "to /ready (s)", "MiB while loading", "kind", "ended by")
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (10 + 2 * cost) + "|---|---|"]
     for c in configs:
         s = c["startup"]
         lines.append("| " + " | ".join((
             c["label"], str(c["repeats"]), f"{_f(c['users'])} ({_f(c['users_min'])}-{_f(c['users_max'])})",
             _f(c["rps"], 1), f"{_f(c['p50_ms'])} / {_f(c['p95_ms'])} / {_f(c['p99_ms'])}", _f(c["errors"]),
-            _f(c["api_cpu_cores_mean"], 2), _f(c["throttled"], 2) if c["throttled"] is not None else "not measured",
+            _f(c["api_cpu_cores_mean"], 2),
+            *((_f(c.get("api_us_per_request")), _f(c.get("lb_us_per_request"))) if cost else ()),
+            _f(c["throttled"], 2) if c["throttled"] is not None else "not measured",
             _f(c["api_mem_peak_mb"]), _f(s.get("ready_s"), 1), _f(s.get("peak_mem_mb")), c["kind"],
             "<br>".join(c["ended_by"]))) + " |")
     return lines
@@ -117,15 +121,25 @@ def answer_line(data: dict, out: Path, backend: str, repeats: int = 3) -> str:
     return f"**{users:,} users: {data['status']}** ({data.get('cells', 0)} cell(s) measured; see below)."
 
 
+# A find cell's cost and the machine's budget (measure/cost.py; runs since 2026-12-06): cgroup cores of the api and
+# the lb, the generator's cores (docker stats), the whole machine's (/proc/stat), CPU per request.
+BUDGET = (("api_cpu_cores", "API cores", 2), ("api_us_per_request", "API us/req", 0),
+          ("lb_cpu_cores", "lb cores", 2), ("lb_us_per_request", "lb us/req", 0),
+          ("generator_cpu_cores_mean", "generator cores", 2), ("host_cpu_cores", "host cores (of 2)", 2))
+
+
 def _log_table(log: list[dict]) -> list[str]:
+    budget = [b for b in BUDGET if any((e.get("step") or {}).get(b[0]) is not None for e in log)]
     lines = ["| measurement | configuration | status | users | req/s | p95 (ms) | errors | API CPU (cores) | "
-             "peak RSS (MiB) | reasons |", "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+             "peak RSS (MiB) | " + "".join(f"{label} | " for _, label, _ in budget) + "reasons |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(budget) + "---|"]
     for e in log:
         s = e.get("step") or {}
         lines.append(f"| {e['folder']} | {e['cell']['label']} | {e['status']} | {_f(s.get('users'))} | "
                      f"{_f(s.get('delivered_rps'), 1)} | {_f(s.get('p95_ms'))} | {_f(s.get('failures'))} | "
                      f"{_f(s.get('api_cpu_cores_mean'), 2)} | {_f(e.get('api_mem_peak_mb'))} | "
-                     f"{'; '.join(e['reasons']) or 'SLO held'} |")
+                     + "".join(f"{_f(s.get(key), digits)} | " for key, _, digits in budget)
+                     + f"{'; '.join(e['reasons']) or 'SLO held'} |")
     return lines
 
 

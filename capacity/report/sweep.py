@@ -6,13 +6,23 @@ import csv
 from pathlib import Path
 
 from capacity.campaign.run import read_run
+from capacity.core.provenance import ROOT
 from capacity.core.records import CELL_JSON, CellRecord
 from capacity.core.status import PASS
+from capacity.measure.cost import bench_reference
 
 COLUMNS = ("slug", "cpus", "memory", "replicas", "processes", "status", "reason", "rps_max", "rps_mean",
            "latency_mean_ms", "p50_ms", "p95_ms", "p99_ms", "users_reached", "requests", "failures",
            "failures_per_s", "error_pct", "api_cpu_peak_pct", "api_cpu_mean_pct", "api_mem_peak_mb",
            "lb_cpu_peak_pct", "generator_cpu_peak_pct", "oom_killed", "restarts")
+# From the cgroups (measure/cost.py): in runs that measured them (docker backend, since 2026-12-06) only, so
+# earlier runs re-render as they were.
+COST_COLUMNS = ("api_cpu_cores", "api_requests", "api_us_per_request", "api_idle_cores", "api_throttled_share",
+                "api_throttled_s", "lb_cpu_cores", "lb_requests", "lb_us_per_request", "lb_idle_cores")
+
+
+def has_cost(records: list[CellRecord]) -> bool:
+    return any(r.metrics.api_us_per_request is not None for r in records)
 
 
 def load_records(run_dir: Path) -> list[CellRecord]:
@@ -27,17 +37,18 @@ def cheapest_passing(records: list[CellRecord]) -> CellRecord | None:
     return min(passing, key=lambda r: r.cell.to_cell().cost(), default=None)
 
 
-def flat_row(record: CellRecord) -> dict:
+def flat_row(record: CellRecord, columns: tuple[str, ...] = COLUMNS) -> dict:
     row = record.cell.model_dump(include={"slug", "cpus", "memory", "replicas", "processes"})
     row |= {"status": record.status, "reason": record.reason}
-    return row | {k: getattr(record.metrics, k) for k in COLUMNS if k not in row}
+    return row | {k: getattr(record.metrics, k) for k in columns if k not in row}
 
 
 def write_csv(path: Path, records: list[CellRecord]) -> None:
+    columns = COLUMNS + (COST_COLUMNS if has_cost(records) else ())
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(flat_row(r) for r in records)
+        writer.writerows(flat_row(r, columns) for r in records)
 
 
 def _f(value, digits: int = 0, unit: str = "") -> str:
@@ -67,18 +78,23 @@ def hosts_label(hosts: dict[str, int]) -> str:
 
 
 def _table(records: list[CellRecord]) -> list[str]:
-    """One row per cell; a Locust-workers-per-host column once any cell had workers on other hosts."""
+    """One row per cell; a Locust-workers-per-host column once any cell had workers on other hosts, the cgroup
+    cost columns once any cell measured them."""
     remote = any(set(r.metrics.generator_hosts) - {"local"} for r in records)
+    cost = has_cost(records)
+    cost_head = ("API us/req", "LB us/req", "API cores", "LB cores", "API idle cores", "throttled") if cost else ()
     head = ("configuration", "RPS max", "RPS mean", "latency mean (ms)", "p95 (ms)", "p99 (ms)", "users",
             "failures/s", "API CPU peak (%)", "API mem peak (MiB)", "LB CPU peak (%)", "generator CPU (%)",
-            *(["Locust workers per host"] if remote else []), "status", "reason")
-    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * 11 + "|---" * (2 + remote) + "|"]
+            *cost_head, *(["Locust workers per host"] if remote else []), "status", "reason")
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (11 + len(cost_head)) + "|---" * (2 + remote) + "|"]
     for r in records:
         m = r.metrics
         status = r.status.upper() if r.status != PASS else "pass"
         cells = (r.cell.label, _f(m.rps_max, 1), _f(m.rps_mean, 1), _f(m.latency_mean_ms, 1), _f(m.p95_ms),
                  _f(m.p99_ms), _f(m.users_reached), _f(m.failures_per_s, 2), _f(m.api_cpu_peak_pct),
                  _f(m.api_mem_peak_mb), _f(m.lb_cpu_peak_pct), _f(m.generator_cpu_peak_pct),
+                 *((_f(m.api_us_per_request), _f(m.lb_us_per_request), _f(m.api_cpu_cores, 3), _f(m.lb_cpu_cores, 3),
+                    _f(m.api_idle_cores, 4), _f(m.api_throttled_share, 2)) if cost else ()),
                  *([hosts_label(m.generator_hosts)] if remote else []), status, r.reason)
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -104,9 +120,21 @@ def _context(run: dict) -> list[str]:
     return lines + [f"- {note}" for note in run.get("notes", [])]
 
 
+def cost_note(records: list[CellRecord], bench_dir: Path) -> list[str]:
+    """What the cost columns mean, with `make bench`'s own figures for the API and the lb beside them."""
+    if not has_cost(records):
+        return []
+    ref = bench_reference(bench_dir)
+    bench = (f" `make bench` ({ref['source']}): the API alone {ref['api_us_per_request']:g} us per request on one "
+             f"core at 64 connections, the lb {ref.get('lb_us_per_request', '-')} us." if ref else "")
+    return ["- us/req: CPU per request from the cgroups over the load (usage / requests the replicas and the lb "
+            "counted; measure/cost.py); cores: their mean CPU over it; idle: the replicas' CPU before the load; "
+            f"throttled: share of CFS periods throttled.{bench}"]
+
+
 def write_markdown(path: Path, records: list[CellRecord], run: dict, charts: list[str]) -> None:
-    lines = [answer_line(records, run), "", f"# Capacity sweep `{run['grid']['name']}`", "", *_context(run), "",
-             *_table(records), ""]
+    lines = [answer_line(records, run), "", f"# Capacity sweep `{run['grid']['name']}`", "", *_context(run),
+             *cost_note(records, ROOT / "results" / "bench"), "", *_table(records), ""]
     missing = run.get("cells_total", len(records)) - len(records)
     if missing > 0:
         lines += [f"{missing} cell(s) not run yet (interrupted); rerun with --out to finish them.", ""]

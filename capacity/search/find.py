@@ -68,8 +68,7 @@ class Finder:
                 if startup:
                     self.startup_peak_mb = measure_startup(self.backend, cell, self.grid.lb,
                                                            startup_dir).peak_mem_mb
-                with self.backend.ramp_sampler(cell_dir):
-                    record, verdict = run_cell(cell, self.grid, self.backend, cell_dir, judge_at_users)
+                record, verdict = run_cell(cell, self.grid, self.backend, cell_dir, judge_at_users)
         status, reasons, step = verdict.status, verdict.reasons, verdict.step
         self.log.append({"folder": name, "cell": cell.as_dict(), "status": status, "reasons": reasons, "step": step,
                          "api_mem_peak_mb": record.metrics.api_mem_peak_mb})

@@ -69,11 +69,10 @@ def configurations(grid: Grid, step: int | None) -> list[tuple[Cell, Grid]]:
 def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> KneeRecord:
     stopper = EarlyStop(cell_dir, grid, backend.stop_load)
     stopper.start()
-    with backend.ramp_sampler(cell_dir):
-        try:
-            run_cell(cell, grid, backend, cell_dir)
-        finally:
-            stopper.finish()
+    try:
+        run_cell(cell, grid, backend, cell_dir)
+    finally:
+        stopper.finish()
     if stopper.reason:
         (cell_dir / STOPPED).write_text(stopper.reason + "\n")
     knee = judge_knee(cell_dir, cell, grid)

@@ -16,14 +16,12 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from capacity.backends.docker.startup import docker_startup
 from capacity.backends.docker.stats import DockerSampler
-from capacity.backends.docker.throttle import ThrottleSampler
+from capacity.backends.docker.throttle import CgroupSampler, cpu_stat
 from capacity.backends.startup import Startup
 from capacity.core.cells import Cell, CellError, GeneratorError
 from capacity.core.docker import compose, docker
@@ -74,14 +72,15 @@ class DockerBackend:
     def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
         """Deploy the cell, wait for /ready, sample, run the generator; always take it down. The hooks `_begin_cell`,
         `_deploy`, `_sampler` and `_cell_events` are what the Swarm backend does differently."""
-        error = generator_error = sampler = None
+        error = generator_error = sampler = cgroups = None
         writer, started = sample_writer(cell_dir / RESOURCES_CSV), False
         self._begin_cell()
         try:
             env = self._deploy(cell, grid)
             self._wait_ready()
             started = True
-            time.sleep(grid.load.warmup)
+            cgroups = self._cgroup_sampler(cell_dir)
+            time.sleep(max(grid.load.warmup, self.settings.idle_baseline_s if cgroups else 0))
             sampler = self._sampler(writer)
             sampler.start()
             self.generator.run(grid, cell_dir, env)
@@ -92,6 +91,8 @@ class DockerBackend:
         finally:
             if sampler is not None:
                 sampler.stop()
+            if cgroups is not None:
+                cgroups.finish()
             writer.close()
             notes = self.generator.after_cell()
         events = self._cell_events(error)
@@ -111,6 +112,16 @@ class DockerBackend:
         self._ids = self._containers()
         self._baseline = self._restart_counts(self._ids)
         return DockerSampler(writer, self._ids, self.settings.sample_interval_s, self.generator.project)
+
+    def _cgroup_sampler(self, cell_dir: Path) -> CgroupSampler | None:
+        """The api replicas' and the lb's cgroup CPU and requests served (measure/cost.py), from this host."""
+        roles = {cid: role for cid, role in self._containers().items() if cpu_stat(cid) is not None}
+        if not roles:
+            return None
+        sampler = CgroupSampler(roles, cell_dir / THROTTLE_CSV, self.settings.sample_interval_s)
+        sampler.count()
+        sampler.start()
+        return sampler
 
     def _cell_events(self, error: str | None) -> CellEvents:
         return self._events(self._ids or self._containers(), self._baseline, self._t0, error)
@@ -168,16 +179,6 @@ class DockerBackend:
 
     def startup(self, cell: Cell, lb: Lb, log: Path) -> Startup:
         return docker_startup(cell, lb, self.settings)
-
-    @contextmanager
-    def ramp_sampler(self, cell_dir: Path) -> Iterator[None]:
-        """The api containers' CFS throttling while the cell runs (throttle.csv)."""
-        sampler = ThrottleSampler(self.settings.compose_file, cell_dir / THROTTLE_CSV)
-        sampler.start()
-        try:
-            yield
-        finally:
-            sampler.finish()
 
     def shared_stack(self) -> DockerBackend:
         return self

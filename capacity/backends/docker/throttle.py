@@ -1,55 +1,139 @@
-"""The api containers' CFS throttling sampled from their cgroup's cpu.stat while a ramp or find cell runs.
+"""The api replicas' and the lb's cgroup CPU (docker backend), sampled from the host while a cell runs.
 
-Rows go to `throttle.csv` in the cell folder (core.samples.THROTTLE_COLUMNS); measure/throttle.py reads them.
+Every `interval` s the host reads each container's `cpu.stat` (no exec, nothing runs inside the container):
+cumulative usage_usec, nr_periods, nr_throttled and throttled_usec, one row per container in `throttle.csv`,
+and one row `host` with the whole machine's busy CPU time (/proc/stat), for the machine's budget.
+Twice per cell, when the replicas are ready and when the load has ended, it also reads how many requests each
+one has served: an api replica's prediction routes from its /metrics (~2-5 ms of its CPU, twice per cell), the
+lb's total from nginx's stub_status (port 8081). measure/throttle.py reads the rows, measure/cost.py turns them
+into cores used, CPU per request, the idle baseline and the throttled share of any window (a cell, a step).
+
+Below ~0.25 core a CPU quota inflates tail latency through throttling (100 ms periods), so every measurement
+records it. The native backend pins whole cores with taskset (no quota, no container): nothing to record there.
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import os
+import re
 import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from capacity.core.samples import THROTTLE_COLUMNS as COLUMNS
 
 CGROUP = Path("/sys/fs/cgroup")
+PREDICTION_ROUTES = ("/predict", "/predict/batch", "/model-info")  # what the generators send
+_STUB = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s*$", re.MULTILINE)  # accepts handled requests
+
+
+def _read_stat(path: Path) -> dict[str, int] | None:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return None
+    return {k: int(v) for k, v in (line.split() for line in lines if len(line.split()) == 2)}
 
 
 def cpu_stat(container_id: str) -> dict[str, int] | None:
-    """cpu.stat of a container under cgroup v1 or v2 (docker's cgroupfs or systemd drivers), None if unreadable."""
-    for path in (CGROUP / "cpu" / "docker" / container_id, CGROUP / "cpu,cpuacct" / "docker" / container_id,
-                 CGROUP / "system.slice" / f"docker-{container_id}.scope", CGROUP / "docker" / container_id):
-        try:
-            lines = (path / "cpu.stat").read_text().splitlines()
-        except OSError:
+    """A container's CPU counters under cgroup v2 (cpu.stat: usage_usec, throttled_usec) or v1 (cpu.stat with
+    throttled_time in ns, cpuacct.usage in ns), as v2 names them; None if unreadable."""
+    for path in (CGROUP / "system.slice" / f"docker-{container_id}.scope", CGROUP / "docker" / container_id):
+        stat = _read_stat(path / "cpu.stat")
+        if stat is not None:
+            return stat
+    for cpu, acct in ((CGROUP / "cpu" / "docker", CGROUP / "cpuacct" / "docker"),
+                      (CGROUP / "cpu,cpuacct" / "docker", CGROUP / "cpu,cpuacct" / "docker")):
+        stat = _read_stat(cpu / container_id / "cpu.stat")
+        if stat is None:
             continue
-        return {k: int(v) for k, v in (line.split() for line in lines if len(line.split()) == 2)}
+        try:
+            stat["usage_usec"] = int((acct / container_id / "cpuacct.usage").read_text()) // 1000
+        except (OSError, ValueError):
+            pass
+        if "throttled_time" in stat:
+            stat["throttled_usec"] = stat["throttled_time"] // 1000
+        return stat
     return None
 
 
-class ThrottleSampler(threading.Thread):
-    """Every `interval` s: the api containers of the compose project (found anew: cells recreate them)."""
+def host_busy_usec() -> int:
+    """CPU time the whole machine has been busy since boot, all cores (/proc/stat: all but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) * 1_000_000 // os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, compose_file: Path, out: Path, interval: float = 2.0):
-        super().__init__(name="capacity-throttle", daemon=True)
-        self.compose_file, self.out, self.interval = compose_file, out, interval
+
+def api_requests(metrics_text: str) -> int:
+    """Prediction requests an api replica has served, from its Prometheus text (every status counted)."""
+    return int(sum(sample.value for family in text_string_to_metric_families(metrics_text)
+                    if family.name == "http_requests" for sample in family.samples
+                    if sample.name == "http_requests_total" and sample.labels.get("route") in PREDICTION_ROUTES))
+
+
+def lb_requests(stub_status_text: str) -> int:
+    """Requests nginx has handled since it started (stub_status' third counter)."""
+    found = _STUB.search(stub_status_text)
+    if found is None:
+        raise ValueError("not nginx stub_status output")
+    return int(found.group(3))
+
+
+def container_addresses(ids: list[str]) -> dict[str, str]:
+    """Each container's first network address (the host reaches Docker's bridge networks directly)."""
+    out = subprocess.run(["docker", "inspect", "--format", "{{.Id}} {{json .NetworkSettings.Networks}}", *ids],
+                         capture_output=True, text=True, timeout=30).stdout
+    addresses = {}
+    for line in out.splitlines():
+        cid, _, networks = line.partition(" ")
+        ips = [n.get("IPAddress") for n in (json.loads(networks) or {}).values() if n.get("IPAddress")]
+        if ips:
+            addresses[cid] = ips[0]
+    return addresses
+
+
+def served(role: str, address: str, timeout: float = 5.0) -> int | None:
+    """Requests the container has served so far, or None when it does not answer."""
+    url = f"http://{address}:8000/metrics" if role == "api" else f"http://{address}:8081/nginx_status"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (a container we started)
+            text = response.read().decode()
+        return api_requests(text) if role == "api" else lb_requests(text)
+    except (OSError, ValueError):
+        return None
+
+
+class CgroupSampler(threading.Thread):
+    """Every `interval` s: cpu.stat of the given containers (id -> api | lb); `count()` adds their requests."""
+
+    def __init__(self, roles: dict[str, str], out: Path, interval: float = 2.0):
+        super().__init__(name="capacity-cgroup", daemon=True)
+        self.roles, self.out, self.interval = dict(roles), out, interval
+        self._addresses: dict[str, str] = {}
         self._done = threading.Event()
+        self._lock = threading.Lock()
 
-    def _ids(self) -> list[str]:
-        result = subprocess.run(["docker", "compose", "-f", str(self.compose_file), "ps", "-q", "--no-trunc", "api"],
-                                capture_output=True, text=True, timeout=30)
-        return result.stdout.split()
+    def _rows(self, with_requests: bool) -> list[tuple]:
+        now = round(time.time(), 3)
+        rows: list[tuple] = [(now, "host", "host", host_busy_usec(), 0, 0, 0, "")]
+        for cid, role in self.roles.items():
+            stat = cpu_stat(cid)
+            if stat is None:
+                continue
+            requests = served(role, self._addresses[cid]) if with_requests and cid in self._addresses else None
+            rows.append((now, role, cid[:12], stat.get("usage_usec", 0), stat.get("nr_periods", 0),
+                         stat.get("nr_throttled", 0), stat.get("throttled_usec", 0),
+                         "" if requests is None else requests))
+        return rows
 
-    def run(self) -> None:
-        while not self._done.wait(self.interval):
-            try:
-                rows = [(round(time.time(), 3), cid[:12], s.get("nr_periods", 0), s.get("nr_throttled", 0))
-                        for cid in self._ids() if (s := cpu_stat(cid))]
-            except (OSError, subprocess.SubprocessError):
-                continue
-            if not self.out.parent.exists():
-                continue
+    def _write(self, rows: list[tuple]) -> None:
+        with self._lock:
             new = not self.out.exists()
             with open(self.out, "a", newline="") as f:
                 writer = csv.writer(f)
@@ -57,7 +141,24 @@ class ThrottleSampler(threading.Thread):
                     writer.writerow(COLUMNS)
                 writer.writerows(rows)
 
+    def count(self) -> None:
+        """One sample with every container's requests served (when ready, and once the load has ended)."""
+        if not self._addresses:
+            self._addresses = container_addresses(list(self.roles))
+        self._write(self._rows(with_requests=True))
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            try:
+                self._write(self._rows(with_requests=False))
+            except OSError:
+                continue
+
     def finish(self) -> None:
         self._done.set()
         if self.is_alive():
             self.join(timeout=35)
+        try:
+            self.count()
+        except (OSError, subprocess.SubprocessError):
+            pass

@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 import time
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from capacity.backends.native.startup import native_startup
@@ -121,10 +120,6 @@ class NativeBackend:
 
     def startup(self, cell: Cell, lb: Lb, log: Path) -> Startup:
         return native_startup(cell, self.settings, log)
-
-    def ramp_sampler(self, cell_dir: Path) -> AbstractContextManager[None]:
-        """Whole cores pinned with taskset, no CPU quota: no throttling to record."""
-        return nullcontext()
 
     def shared_stack(self) -> None:
         """Its own processes: nothing shared with other users of the machine's engine."""

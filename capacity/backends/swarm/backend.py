@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from capacity.backends.docker.backend import DockerBackend
@@ -182,6 +181,10 @@ class SwarmBackend(DockerBackend):
         self.update(ServiceKnobs.of_cell(cell))
         return {**cell.env(grid.lb), "LOCUST_HOST": self.locust_host, "LOCUST_NETWORK": f"{self.stack}_default"}
 
+    def _cgroup_sampler(self, cell_dir: Path) -> None:
+        """Tasks run on other nodes' engines: their cgroups are not this host's (no throttle.csv, no cost)."""
+        return None
+
     def _sampler(self, writer):
         return SwarmSampler(writer, self.nodes, self.manager, self._running, self.settings.sample_interval_s,
                             self.generator.project)
@@ -198,10 +201,6 @@ class SwarmBackend(DockerBackend):
             notes.append(f"{'OOM kill' if killed else task.state}: {task.name} on "
                          f"{node.name if node else task.node_id[:12]} ({task.error})")
         return CellEvents(oom_killed=ooms, restarts=len(failed), error=error, notes=notes)
-
-    def ramp_sampler(self, cell_dir: Path) -> AbstractContextManager[None]:
-        """Not yet: the tasks' cgroups are on their own nodes (throttle.csv is the docker backend's)."""
-        return nullcontext()
 
     def stack_running(self) -> bool:
         return docker_on(None, "service", "inspect", f"{self.stack}_api").returncode == 0
