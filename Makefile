@@ -7,7 +7,7 @@ COMPOSE := docker compose
 LOCUST_COMPOSE := docker compose -f docker-compose-locust.yaml
 
 .PHONY: install lock test test-unit test-stack stack-file lint up down reset train scale limits loadtest loadtest-ui sweep bench \
-  bench-smoke redline find compare-generators idle
+  bench-smoke redline find compare-generators equivalence idle
 
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock */requirements.txt labtools/pyproject.toml \
   tests/pyproject.toml locust/pyproject.toml
@@ -78,14 +78,15 @@ else
 	  $(LOCUST_COMPOSE) up --build --abort-on-container-exit --exit-code-from master
 endif
 
-sweep: install  ## the capacity experiment: GRID=capacity/grids/default.toml BACKEND=docker|native OUT=results/<ts> to resume
-	$(PY) -m capacity sweep $(or $(GRID),capacity/grids/default.toml) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT))
+GEN_ARG = $(if $(GENERATOR),--generator $(GENERATOR))
+sweep: install  ## the capacity experiment: GRID=capacity/grids/default.toml BACKEND=docker|native GENERATOR=locust|wrk OUT=results/<ts> to resume
+	$(PY) -m capacity sweep $(or $(GRID),capacity/grids/default.toml) --backend $(or $(BACKEND),docker) $(GEN_ARG) $(if $(OUT),--out $(OUT))
 
 redline: install  ## the knee of every configuration: GRID=capacity/grids/redline.toml REPEATS=3 BACKEND=docker|native OUT=
-	$(PY) -m capacity redline $(or $(GRID),capacity/grids/redline.toml) --repeats $(or $(REPEATS),1) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT))
+	$(PY) -m capacity redline $(or $(GRID),capacity/grids/redline.toml) --repeats $(or $(REPEATS),1) --backend $(or $(BACKEND),docker) $(GEN_ARG) $(if $(OUT),--out $(OUT))
 
-find: install  ## the cheapest deployment for USERS=N users by search (KNEES=results/<redline> PREDICT=1: from knees)
-	$(PY) -m capacity find --users $(or $(USERS),2000) --backend $(or $(BACKEND),docker) $(if $(OUT),--out $(OUT)) $(if $(PREDICT),--predict --knees $(KNEES))
+find: install  ## the cheapest deployment for USERS=N users by search (GRID=, GENERATOR=wrk; KNEES=results/<redline> PREDICT=1: from knees)
+	$(PY) -m capacity find --users $(or $(USERS),2000) --backend $(or $(BACKEND),docker) $(GEN_ARG) $(if $(GRID),--grid $(GRID)) $(if $(OUT),--out $(OUT)) $(if $(PREDICT),--predict --knees $(KNEES))
 
 bench: install  ## our API against mlflow serve, MLServer, BentoML, the usual handler, the ceiling and via the lb, into results/bench/
 	$(PY) -m bench --profile
@@ -95,6 +96,10 @@ bench-smoke: install
 
 compare-generators: install  ## wrk beside Locust, 1,000 users, 60 s each, one native API (a measurement: quiet machine)
 	$(VENV)/bin/pytest -q -s -p no:cacheprovider tests/measure_wrk_vs_locust.py
+
+EQ_USERS ?= 500,1000,2000
+equivalence: install  ## Locust beside wrk on the stack: capacity/grids/equivalence.toml at EQ_USERS=500,1000,2000 (OUT= to resume)
+	$(PY) -m capacity equivalence $(or $(GRID),capacity/grids/equivalence.toml) --users $(EQ_USERS) $(if $(OUT),--out $(OUT))
 
 idle: install  ## an idle api replica's CPU and each health check's, from its cgroup (the stack must be up)
 	$(PY) -m bench.idle
