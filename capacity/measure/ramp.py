@@ -21,7 +21,16 @@ from capacity.core.samples import RESOURCES_CSV, read_samples
 from capacity.core.status import FAIL, INVALID, PASS, Status
 from capacity.measure.cost import step_cost
 from capacity.measure.slo import Judgement, judge, slo_misses
-from capacity.measure.steps import Row, Step, history_file, read_generator, read_history, split_steps, step_resources
+from capacity.measure.steps import (
+    Row,
+    Step,
+    generator_name,
+    history_file,
+    read_generator,
+    read_history,
+    split_steps,
+    step_resources,
+)
 from capacity.measure.throttle import read_throttle, throttled_share
 from capacity.measure.validation import measurement_validity
 
@@ -71,13 +80,14 @@ def judge_step(step: Step, resources: dict, slo: Slo, think_time_s: float, api_e
                                  api_cpu_cores=resources.get("api_cpu_cores_mean"),
                                  api_cpu_limit_cores=api_cpu_limit_cores,
                                  api_throttled_share=resources.get("api_throttled_share"),
-                                 max_generator_cpu_pct=slo.generator_cpu_pct)
+                                 max_generator_cpu_pct=slo.generator_cpu_pct,
+                                 generator=resources.get("generator", "Locust"))
     misses = slo_misses(step.failures, step.error_pct, step.p95_ms, slo)
     if step.requests == 0:
         misses.append("no requests completed")
     if check.api_behind:
         misses.append(f"behind: delivered {step.delivered_rps:,.0f} of {check.offered_rps:,.0f} req/s offered, "
-                      "Locust not busy")
+                      f"{resources.get('generator', 'Locust')} not busy")
     conservative = not check.valid and check.generator_only and not misses
     if api_events:
         status = FAIL
@@ -131,8 +141,9 @@ def judge_ramp(cell_dir: Path, slo: Slo, think_time_s: float, step_users: int, s
                         settle_for(step_duration_s))
     samples, generator, throttle = read_samples(cell_dir / RESOURCES_CSV), read_generator(cell_dir), \
         read_throttle(cell_dir)
+    name = generator_name(cell_dir)
     verdicts = [judge_step(s, step_resources(samples, generator, s.t_start, s.t_end)
-                           | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end)}
+                           | {"api_throttled_share": throttled_share(throttle, s.t_start, s.t_end), "generator": name}
                            | step_cost(throttle, s.t_start, s.t_end, s.requests), slo,
                            think_time_s, api_events if i == len(steps) - 1 else [], api_cpu_limit_cores)
                 for i, s in enumerate(steps)]

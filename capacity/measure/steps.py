@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -176,6 +177,15 @@ def step_resources(samples: list[dict], generator_rows: list[dict], t_start: flo
             "generator_cpu_peak_pct": round(max(gen), 1) if gen else None,
             "generator_runqueue_pct": round(max(waits), 1) if waits else None,
             "generator_cpu_cores_mean": round(sum(gen_ticks) / len(gen_ticks), 3) if gen_ticks else None}
+
+
+def generator_name(cell_dir: Path) -> str:
+    """Which generator wrote the cell's files: its `*_generator.json` says so for wrk; Locust's does not."""
+    files = sorted(cell_dir.glob("*_generator.json"))
+    try:
+        return json.loads(files[0].read_text()).get("generator") or "Locust" if files else "Locust"
+    except (OSError, ValueError):
+        return "Locust"
 
 
 def read_generator(cell_dir: Path) -> list[dict]:

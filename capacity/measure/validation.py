@@ -32,14 +32,15 @@ class Validity:
 def measurement_validity(users: int, think_time_s: float, response_ms: float | None, delivered_rps: float | None,
                          generator_cpu_pct: float | None, generator_runqueue_pct: float | None = None,
                          api_cpu_cores: float | None = None, api_cpu_limit_cores: float | None = None,
-                         api_throttled_share: float | None = None, max_generator_cpu_pct: float = 90.0) -> Validity:
+                         api_throttled_share: float | None = None, max_generator_cpu_pct: float = 90.0,
+                         generator: str = "Locust") -> Validity:
     """VALID or INVALID with reasons, for a steady measurement of `users` closed-loop users."""
     if delivered_rps is None:
         return Validity(False, ["no steady requests to judge (the step ended before it settled)"])
     load = validity.Load(users=users, think_time_s=think_time_s,
                          response_time_s=None if response_ms is None else response_ms / 1000,
                          delivered_rps=delivered_rps)
-    generators = [validity.Generator("Locust", generator_cpu_pct, generator_runqueue_pct)]
+    generators = [validity.Generator(generator, generator_cpu_pct, generator_runqueue_pct)]
     replicas = [validity.Replica("api (all replicas)", api_cpu_cores, api_cpu_limit_cores, api_throttled_share)]
     verdict = validity.judge(load, generators, replicas, validity.Thresholds(max_cpu_pct=max_generator_cpu_pct))
     return Validity(verdict.valid, list(verdict.reasons), list(verdict.notes),
