@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 
+from capacity.core.find_result import Measurement  # noqa: E402
 from capacity.search.fit import Fit  # noqa: E402
 
 COLORS = {"pass": "tab:green", "fail": "tab:red", "invalid": "tab:gray"}
@@ -80,18 +81,18 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return front
 
 
-def cost_vs_p95(log: list[dict], users: int, bound: float, run: str, path: Path) -> str:
+def cost_vs_p95(log: list[Measurement], users: int, bound: float, run: str, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(8, 5))
     passing = []
     for entry in log:
-        step, cell = entry.get("step") or {}, entry["cell"]
+        step, cell = entry.step or {}, entry.cell
         if step.get("p95_ms") is None:
             continue
-        ax.scatter(cell["total_cpus"], step["p95_ms"], color=COLORS.get(entry["status"], "tab:blue"), s=40)
-        ax.annotate(f"{cell['replicas']}x{cell['cpus']:g}", (cell["total_cpus"], step["p95_ms"]), fontsize=7,
+        ax.scatter(cell.total_cpus, step["p95_ms"], color=COLORS.get(entry.status, "tab:blue"), s=40)
+        ax.annotate(f"{cell.replicas}x{cell.cpus:g}", (cell.total_cpus, step["p95_ms"]), fontsize=7,
                     xytext=(4, 4), textcoords="offset points")
-        if entry["status"] == "pass":
-            passing.append((cell["total_cpus"], step["p95_ms"]))
+        if entry.status == "pass":
+            passing.append((cell.total_cpus, step["p95_ms"]))
     front = pareto(passing)
     if front:
         ax.step([f[0] for f in front], [f[1] for f in front], where="post", color="tab:green", label="Pareto front")

@@ -15,6 +15,7 @@ from statistics import median
 from capacity.backends.startup import STARTUP_JSON
 from capacity.campaign.run import read_run
 from capacity.core.cells import Cell
+from capacity.core.find_result import FindResult
 from capacity.core.grid import Grid, memory_bytes, parse_grid
 from capacity.core.knee_record import KNEE_JSON, KneeRecord
 from capacity.core.records import CellInfo, CellRecord
@@ -146,8 +147,8 @@ def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0
                    "answer": {"replicas": p.replicas, "cpus": p.cpus, "memory": memory, "total_cpus": p.total_cpus}}
 
 
-def confirm_command(data: dict, backend: str = "docker", out: str | None = None) -> str:
-    a = data["answer"]
-    return (f"python -m capacity find --users {data['users']} --replicas {a['replicas']} --cpus {a['cpus']:g} "
-            f"--memory {a['memory']} --workers {data['workers']} --backend {backend}"
+def confirm_command(data: FindResult, backend: str = "docker", out: str | None = None) -> str:
+    a = data.answer
+    return (f"python -m capacity find --users {data.users} --replicas {a.replicas} --cpus {a.cpus:g} "
+            f"--memory {a.memory} --workers {data.workers} --backend {backend}"
             + (f" --confirms {out}" if out else ""))
