@@ -7,6 +7,7 @@ from pathlib import Path
 
 from capacity.campaign.run import read_run
 from capacity.core.find_result import FindResult, Measurement
+from capacity.core.knee_record import ConfigurationKnee
 from capacity.report import search_charts
 from capacity.search.fit import Fit, offered_rps
 from capacity.search.knees import configurations, confirm_command, fit_points
@@ -40,7 +41,7 @@ def _context(run: dict, out: Path) -> list[str]:
             *[f"- {n}" for n in run.get("notes", [])], *[f"- Resumed {h}" for h in run.get("history", [])]]
 
 
-def _fit(configs: list[dict]) -> Fit | None:
+def _fit(configs: list[ConfigurationKnee]) -> Fit | None:
     from capacity.search.fit import best_fit
 
     try:
@@ -49,30 +50,30 @@ def _fit(configs: list[dict]) -> Fit | None:
         return None
 
 
-def _knee_table(configs: list[dict]) -> list[str]:
+def _knee_table(configs: list[ConfigurationKnee]) -> list[str]:
     head = ("configuration", "repeats", "knee users (median; min-max)", "req/s at knee", "p50 / p95 / p99 (ms)",
             "errors", "API CPU used (cores)", "throttled", "peak RSS (MiB)", "to /ready (s)", "MiB while loading",
             "kind", "ended by")
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * 10 + "|---|---|"]
     for c in configs:
-        s = c["startup"]
+        s = c.startup
         lines.append("| " + " | ".join((
-            c["label"], str(c["repeats"]), f"{_f(c['users'])} ({_f(c['users_min'])}-{_f(c['users_max'])})",
-            _f(c["rps"], 1), f"{_f(c['p50_ms'])} / {_f(c['p95_ms'])} / {_f(c['p99_ms'])}", _f(c["errors"]),
-            _f(c["api_cpu_cores_mean"], 2), _f(c["throttled"], 2) if c["throttled"] is not None else "not measured",
-            _f(c["api_mem_peak_mb"]), _f(s.get("ready_s"), 1), _f(s.get("peak_mem_mb")), c["kind"],
-            "<br>".join(c["ended_by"]))) + " |")
+            c.label, str(c.repeats), f"{_f(c.users)} ({_f(c.users_min)}-{_f(c.users_max)})",
+            _f(c.rps, 1), f"{_f(c.p50_ms)} / {_f(c.p95_ms)} / {_f(c.p99_ms)}", _f(c.errors),
+            _f(c.api_cpu_cores_mean, 2), _f(c.throttled, 2) if c.throttled is not None else "not measured",
+            _f(c.api_mem_peak_mb), _f(s.get("ready_s"), 1), _f(s.get("peak_mem_mb")), c.kind,
+            "<br>".join(c.ended_by))) + " |")
     return lines
 
 
-def write_redline_report(out: Path) -> list[dict]:
+def write_redline_report(out: Path) -> list[ConfigurationKnee]:
     run, configs = read_run(out), configurations(out)
     with open(out / KNEES_CSV, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=KNEE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(configs)
+        writer.writerows(c.as_dict() for c in configs)
     fit, users = _fit(configs), run["params"].get("target_users") or 10_000
-    knees = sum(c["kind"] == "knee" for c in configs)
+    knees = sum(c.kind == "knee" for c in configs)
     head = (f"**Knees: {len(configs)} configuration(s) measured, {knees} real knee(s), "
             f"{len(configs) - knees} lower bound(s) or none.**")
     if fit is not None:
