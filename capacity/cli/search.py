@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import datetime
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.core.endpoints import check_endpoint
+from capacity.core.find_result import FindResult
 from capacity.core.grid import Grid, GridError, check_machine, load_grid, with_generator, with_worker_endpoints
 from capacity.core.run_info import RUN_JSON, FindParams, RedlineParams, RunInfo
 from capacity.core.settings import Settings
@@ -142,18 +142,16 @@ def _predict(args: argparse.Namespace, out: Path, replicas: list[int]) -> dict:
         raise GridError(f"--predict from {args.knees}: {exc}") from None
     open_search_run(out, "find", load_grid(args.grid), "prediction", [],
                     FindParams(users=args.users, predict=True, knees=str(args.knees)))
-    (out / "find.json").write_text(json.dumps(data, indent=2) + "\n")
+    FindResult.save(out, data)
     write_find_report(out)
     return data
 
 
 def _mark_confirmed(prediction_dir: Path, data: dict, out: Path) -> None:
-    path = prediction_dir / "find.json"
-    predicted = json.loads(path.read_text())
-    if data["status"] == "CONFIRMED" and data["answer"] and predicted.get("answer") and all(
-            data["answer"][k] == predicted["answer"][k] for k in ("replicas", "cpus", "memory")):
-        predicted["confirmed_by"] = str(out)
-        path.write_text(json.dumps(predicted, indent=2) + "\n")
+    predicted = FindResult.read(prediction_dir)
+    if data["status"] == "CONFIRMED" and data["answer"] and predicted.answer and all(
+            data["answer"][k] == getattr(predicted.answer, k) for k in ("replicas", "cpus", "memory")):
+        FindResult.confirm(prediction_dir, str(out))
         write_find_report(prediction_dir)
 
 
@@ -193,7 +191,7 @@ def report(run_dir: Path) -> bool:
         print(f"{run_dir}/summary.md: {len(write_redline_report(run_dir))} configuration(s)")
         return True
     if kind == "find":
-        print(f"{run_dir}/summary.md: {write_find_report(run_dir)['status']}")
+        print(f"{run_dir}/summary.md: {write_find_report(run_dir).status}")
         return True
     return False
 

@@ -1,4 +1,5 @@
-"""knee.json: one redline ramp judged (its knee, why it ended, every step), written and read only here.
+"""knee.json: one redline ramp judged (its knee, why it ended, every step), written and read only here; and a
+configuration's knee over its repeats (ConfigurationKnee, the rows of knees.csv).
 
 The redline command writes it after each ramp; the report judges every ramp again from its files (the current
 rules) and writes nothing. Fields an older or partial file lacks take their defaults; an unknown or mistyped
@@ -8,6 +9,7 @@ field is an error.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -50,3 +52,48 @@ class KneeRecord(BaseModel):
 
     def write(self, cell_dir: Path) -> None:
         (cell_dir / KNEE_JSON).write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
+
+
+Number = int | float  # a median keeps the type statistics gives it (knees.csv prints 900, not 900.0)
+
+
+@dataclass(frozen=True)
+class ConfigurationKnee:
+    """One configuration of a redline run over its repeats (search.knees.configurations): the median knee and its
+    spread, the knee step's numbers (medians), start-up and cost. knees.csv's row, the knee table's, the fit's."""
+
+    slug: str
+    label: str
+    replicas: int
+    cpus: float
+    memory: str
+    total_cpus: float
+    total_memory_mb: int
+    repeats: int
+    kind: str  # "knee" (every repeat), "none" (every repeat), else "lower bound"
+    users: Number | None
+    users_min: int
+    users_max: int
+    rps: Number | None
+    p50_ms: Number | None
+    p95_ms: Number | None
+    p99_ms: Number | None
+    response_ms: Number | None
+    api_cpu_cores_mean: Number | None
+    generator_cpu_peak_pct: Number | None
+    errors: int
+    api_mem_peak_mb: Number | None
+    throttled: Number | None
+    ended_by: list[str]
+    early_stop: list[str | None]
+    startup: dict = field(default_factory=dict)  # startup.json (backends.startup.Startup), {} if not measured
+    # CPU per request at the knee step (measure/cost.py: cgroups, docker runs since 2026-12-06), median.
+    api_us_per_request: Number | None = None
+    lb_us_per_request: Number | None = None
+
+    def __getitem__(self, column: str):
+        """Read-only access by column name, as knees.csv names them."""
+        return getattr(self, column)
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from capacity.campaign.run import read_run
+from capacity.core.find_result import FindResult, Measurement
+from capacity.core.knee_record import ConfigurationKnee
 from capacity.report import search_charts
 from capacity.search.fit import Fit, offered_rps
 from capacity.search.knees import configurations, confirm_command, fit_points
@@ -40,7 +41,7 @@ def _context(run: dict, out: Path) -> list[str]:
             *[f"- {n}" for n in run.get("notes", [])], *[f"- Resumed {h}" for h in run.get("history", [])]]
 
 
-def _fit(configs: list[dict]) -> Fit | None:
+def _fit(configs: list[ConfigurationKnee]) -> Fit | None:
     from capacity.search.fit import best_fit
 
     try:
@@ -49,34 +50,34 @@ def _fit(configs: list[dict]) -> Fit | None:
         return None
 
 
-def _knee_table(configs: list[dict]) -> list[str]:
+def _knee_table(configs: list[ConfigurationKnee]) -> list[str]:
     """One row per configuration; CPU per request at the knee (measure/cost.py) once any ramp measured it."""
-    cost = any(c.get("api_us_per_request") is not None for c in configs)
+    cost = any(c.api_us_per_request is not None for c in configs)
     head = ("configuration", "repeats", "knee users (median; min-max)", "req/s at knee", "p50 / p95 / p99 (ms)",
             "errors", "API CPU used (cores)", *(("API us/req", "lb us/req") if cost else ()), "throttled",
             "peak RSS (MiB)", "to /ready (s)", "MiB while loading", "kind", "ended by")
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (10 + 2 * cost) + "|---|---|"]
     for c in configs:
-        s = c["startup"]
+        s = c.startup
         lines.append("| " + " | ".join((
-            c["label"], str(c["repeats"]), f"{_f(c['users'])} ({_f(c['users_min'])}-{_f(c['users_max'])})",
-            _f(c["rps"], 1), f"{_f(c['p50_ms'])} / {_f(c['p95_ms'])} / {_f(c['p99_ms'])}", _f(c["errors"]),
-            _f(c["api_cpu_cores_mean"], 2),
-            *((_f(c.get("api_us_per_request")), _f(c.get("lb_us_per_request"))) if cost else ()),
-            _f(c["throttled"], 2) if c["throttled"] is not None else "not measured",
-            _f(c["api_mem_peak_mb"]), _f(s.get("ready_s"), 1), _f(s.get("peak_mem_mb")), c["kind"],
-            "<br>".join(c["ended_by"]))) + " |")
+            c.label, str(c.repeats), f"{_f(c.users)} ({_f(c.users_min)}-{_f(c.users_max)})",
+            _f(c.rps, 1), f"{_f(c.p50_ms)} / {_f(c.p95_ms)} / {_f(c.p99_ms)}", _f(c.errors),
+            _f(c.api_cpu_cores_mean, 2),
+            *((_f(c.api_us_per_request), _f(c.lb_us_per_request)) if cost else ()),
+            _f(c.throttled, 2) if c.throttled is not None else "not measured",
+            _f(c.api_mem_peak_mb), _f(s.get("ready_s"), 1), _f(s.get("peak_mem_mb")), c.kind,
+            "<br>".join(c.ended_by))) + " |")
     return lines
 
 
-def write_redline_report(out: Path) -> list[dict]:
+def write_redline_report(out: Path) -> list[ConfigurationKnee]:
     run, configs = read_run(out), configurations(out)
     with open(out / KNEES_CSV, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=KNEE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(configs)
+        writer.writerows(c.as_dict() for c in configs)
     fit, users = _fit(configs), run["params"].get("target_users") or 10_000
-    knees = sum(c["kind"] == "knee" for c in configs)
+    knees = sum(c.kind == "knee" for c in configs)
     head = (f"**Knees: {len(configs)} configuration(s) measured, {knees} real knee(s), "
             f"{len(configs) - knees} lower bound(s) or none.**")
     if fit is not None:
@@ -92,33 +93,34 @@ def write_redline_report(out: Path) -> list[dict]:
     return configs
 
 
-def answer_line(data: dict, out: Path, backend: str, repeats: int = 3) -> str:
-    users, a = data["users"], data.get("answer")
-    if data["status"] == "PREDICTED":
-        return (f"**{users:,} users (~{data['offered_rps']:,.0f} req/s offered) need {a['replicas']} x "
-                f"({a['cpus']:g} CPU, {a['memory']}), PREDICTED from {data['knees']} valid knees, fit error "
-                f"{data['loo_mean_pct'] or 0:.0f}% (worst {data['loo_max_pct'] or 0:.0f}%): confirm with "
+def answer_line(data: FindResult | dict, out: Path, backend: str, repeats: int = 3) -> str:
+    data = data if isinstance(data, FindResult) else FindResult.model_validate(data)
+    users, a = data.users, data.answer
+    if data.status == "PREDICTED":
+        return (f"**{users:,} users (~{data.offered_rps:,.0f} req/s offered) need {a.replicas} x "
+                f"({a.cpus:g} CPU, {a.memory}), PREDICTED from {data.knees} valid knees, fit error "
+                f"{data.loo_mean_pct or 0:.0f}% (worst {data.loo_max_pct or 0:.0f}%): confirm with "
                 f"`{confirm_command(data, 'docker', str(out))}`**"
-                + (f" CONFIRMED by `{data['confirmed_by']}`." if data.get("confirmed_by") else ""))
-    if data["status"] == "CONFIRMED":
-        step = next((e["step"] for e in reversed(data["log"]) if e["cell"]["cpus"] == a["cpus"]
-                     and e["cell"]["replicas"] == a["replicas"] and e.get("step")), {}) or {}
+                + (f" CONFIRMED by `{data.confirmed_by}`." if data.confirmed_by else ""))
+    if data.status == "CONFIRMED":
+        step = next((e.step for e in reversed(data.log) if e.cell.cpus == a.cpus
+                     and e.cell.replicas == a.replicas and e.step), {}) or {}
         offered = step.get("validity", {}).get("offered_rps")
         return (f"**{users:,} users" + (f" (~{offered:,.0f} req/s offered)" if offered else "")
-                + f" need {a['replicas']} x ({a['cpus']:g} CPU, {a['memory']}): CONFIRMED, every repeat held "
-                f"the SLO; {data['cells']} cell(s) measured, probe and repeats included (a grid over the same "
-                f"ladder and replica counts: {data['grid_cells']} configurations, {data['grid_cells'] * repeats} "
+                + f" need {a.replicas} x ({a.cpus:g} CPU, {a.memory}): CONFIRMED, every repeat held "
+                f"the SLO; {data.cells} cell(s) measured, probe and repeats included (a grid over the same "
+                f"ladder and replica counts: {data.grid_cells} configurations, {data.grid_cells * repeats} "
                 f"cells with {repeats} repeats each).**")
-    if data["status"] == "INVALID":
+    if data.status == "INVALID":
         return (f"**This machine cannot generate {users:,} users (INVALID, not a failure): "
-                f"{'; '.join(data['probe']['reasons'])}.** Predict from knees: "
+                f"{'; '.join(data.probe.reasons)}.** Predict from knees: "
                 f"`python -m capacity find --users {users} --predict --knees results/<redline run>`")
-    if data["status"] == "OUT OF RANGE":
+    if data.status == "OUT OF RANGE":
         return (f"**{users:,} users: OUT OF RANGE: no replicas x CPU (up to 1 CPU per replica) that "
                 f"`--replicas` allows reaches the offered load plus the fit's error margin "
-                f"({data['loo_mean_pct'] or 0:.0f}%), by the fit {data['fit']}.** Allow more replicas "
+                f"({data.loo_mean_pct or 0:.0f}%), by the fit {data.fit}.** Allow more replicas "
                 "(`--replicas 1,2,4,8`) or measure more knees.")
-    return f"**{users:,} users: {data['status']}** ({data.get('cells', 0)} cell(s) measured; see below)."
+    return f"**{users:,} users: {data.status}** ({data.cells} cell(s) measured; see below)."
 
 
 # A find cell's cost and the machine's budget (measure/cost.py; runs since 2026-12-06): cgroup cores of the api and
@@ -128,45 +130,45 @@ BUDGET = (("api_cpu_cores", "API cores", 2), ("api_us_per_request", "API us/req"
           ("generator_cpu_cores_mean", "generator cores", 2), ("host_cpu_cores", "host cores (of 2)", 2))
 
 
-def _log_table(log: list[dict]) -> list[str]:
-    budget = [b for b in BUDGET if any((e.get("step") or {}).get(b[0]) is not None for e in log)]
+def _log_table(log: list[Measurement]) -> list[str]:
+    budget = [b for b in BUDGET if any((e.step or {}).get(b[0]) is not None for e in log)]
     lines = ["| measurement | configuration | status | users | req/s | p95 (ms) | errors | API CPU (cores) | "
              "peak RSS (MiB) | " + "".join(f"{label} | " for _, label, _ in budget) + "reasons |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(budget) + "---|"]
     for e in log:
-        s = e.get("step") or {}
-        lines.append(f"| {e['folder']} | {e['cell']['label']} | {e['status']} | {_f(s.get('users'))} | "
+        s = e.step or {}
+        lines.append(f"| {e.folder} | {e.cell.label} | {e.status} | {_f(s.get('users'))} | "
                      f"{_f(s.get('delivered_rps'), 1)} | {_f(s.get('p95_ms'))} | {_f(s.get('failures'))} | "
-                     f"{_f(s.get('api_cpu_cores_mean'), 2)} | {_f(e.get('api_mem_peak_mb'))} | "
+                     f"{_f(s.get('api_cpu_cores_mean'), 2)} | {_f(e.api_mem_peak_mb)} | "
                      + "".join(f"{_f(s.get(key), digits)} | " for key, _, digits in budget)
-                     + f"{'; '.join(e['reasons']) or 'SLO held'} |")
+                     + f"{'; '.join(e.reasons) or 'SLO held'} |")
     return lines
 
 
-def write_find_report(out: Path) -> dict:
-    run, data = read_run(out), json.loads((out / "find.json").read_text())
+def write_find_report(out: Path) -> FindResult:
+    run, data = read_run(out), FindResult.read(out)
     answer = answer_line(data, out, run["backend"], run["params"].get("repeats") or 3)
-    lines = [answer, "", f"# Find `{data['users']:,}` users", "", *_context(run, out)]
-    if data["status"] == "PREDICTED":
-        offered = offered_rps(data["users"], data["think_time_s"], data["response_ms"])
-        lines += ["", f"- Fit from `{data['knees_run']}`: {data['fit']}.",
-                  f"- Offered load by Little's law: {data['users']:,} / ({data['think_time_s']:g} s think + "
-                  f"{data['response_ms']:.0f} ms response) = {offered:,.0f} req/s; the fit predicts "
-                  f"{data['predicted_rps']:,.0f} req/s for the answer (its mean error is the safety margin).",
+    lines = [answer, "", f"# Find `{data.users:,}` users", "", *_context(run, out)]
+    if data.status == "PREDICTED":
+        offered = offered_rps(data.users, data.think_time_s, data.response_ms)
+        lines += ["", f"- Fit from `{data.knees_run}`: {data.fit}.",
+                  f"- Offered load by Little's law: {data.users:,} / ({data.think_time_s:g} s think + "
+                  f"{data.response_ms:.0f} ms response) = {offered:,.0f} req/s; the fit predicts "
+                  f"{data.predicted_rps:,.0f} req/s for the answer (its mean error is the safety margin).",
                   "- Leave-one-out: " + ", ".join(f"{lab}: measured {m:,.0f}, predicted {p:,.0f}"
-                                                   for lab, m, p in data["loo"])]
-    if data.get("ruled_out"):
-        lines += ["", f"Ruled out unmeasured by the knees of `{data['knees_run']}` (every ramp failed at "
-                  f"{data['users']:,} users or fewer): " + ", ".join(
-                      f"{r} x <= {c:g} CPU" for r, c in sorted(data["ruled_out"].items())) + "."]
-    if data.get("log"):
-        memory = data.get("memory")
-        searched = "of every searched cell" if len(data["log"]) > 1 else "the search would have started with"
+                                                   for lab, m, p in data.loo)]
+    if data.ruled_out:
+        lines += ["", f"Ruled out unmeasured by the knees of `{data.knees_run}` (every ramp failed at "
+                  f"{data.users:,} users or fewer): " + ", ".join(
+                      f"{r} x <= {c:g} CPU" for r, c in sorted(data.ruled_out.items())) + "."]
+    if data.log:
+        memory = data.memory
+        searched = "of every searched cell" if len(data.log) > 1 else "the search would have started with"
         lines += ["", f"Memory limit {searched}: {memory} (peak RSS at load and while loading the "
                   f"model, + {run['params'].get('margin', 0.25):.0%}, rounded up to 32 MiB).", "",
-                  *_log_table(data["log"])]
+                  *_log_table(data.log)]
         bound = run["grid"]["slo"]["p95_ms"]
-        chart = search_charts.cost_vs_p95(data["log"], data["users"], bound, out.name, out / "cost_vs_p95.png")
+        chart = search_charts.cost_vs_p95(data.log, data.users, bound, out.name, out / "cost_vs_p95.png")
         lines += ["", f"![cost vs p95]({chart})"]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     return data

@@ -14,6 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 
+from capacity.core.find_result import Measurement  # noqa: E402
+from capacity.core.knee_record import ConfigurationKnee  # noqa: E402
 from capacity.search.fit import Fit  # noqa: E402
 
 COLORS = {"pass": "tab:green", "fail": "tab:red", "invalid": "tab:gray"}
@@ -29,24 +31,24 @@ def _save(fig, ax, title: str, run: str, path: Path) -> str:
     return path.name
 
 
-def capacity_vs_cpu(configs: list[dict], fit: Fit | None, run: str, path: Path) -> str:
+def capacity_vs_cpu(configs: list[ConfigurationKnee], fit: Fit | None, run: str, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(8, 5))
     for c in configs:
-        if not c["rps"]:
+        if not c.rps:
             continue
-        knee = c["kind"] == "knee"
-        ax.scatter(c["total_cpus"], c["rps"], marker=MARKERS.get(c["replicas"], "o"), s=50,
+        knee = c.kind == "knee"
+        ax.scatter(c.total_cpus, c.rps, marker=MARKERS.get(c.replicas, "o"), s=50,
                    facecolors="tab:blue" if knee else "none", edgecolors="tab:blue")
-        ax.annotate(f"{c['replicas']}x{c['cpus']:g}{'' if knee else ' (>=)'}", (c["total_cpus"], c["rps"]),
+        ax.annotate(f"{c.replicas}x{c.cpus:g}{'' if knee else ' (>=)'}", (c.total_cpus, c.rps),
                     fontsize=7, xytext=(4, 4), textcoords="offset points")
-    bounds = sorted(c["rps"] for c in configs if c["kind"] == "lower bound" and c["rps"])
+    bounds = sorted(c.rps for c in configs if c.kind == "lower bound" and c.rps)
     if len(bounds) >= 2:  # lower bounds that cluster at one rate: what the generator here could deliver
         ax.axhline(bounds[len(bounds) // 2], color="tab:gray", linestyle=":", linewidth=1,
                    label=f"median lower bound, {bounds[len(bounds) // 2]:,.0f} req/s: where this machine's "
                          "generator or host ran out")
     if fit is not None:
-        top = max([c["total_cpus"] for c in configs] + [0.1]) * 1.1
-        for r in sorted({c["replicas"] for c in configs}) if fit.model == "per_replica" else [1]:
+        top = max([c.total_cpus for c in configs] + [0.1]) * 1.1
+        for r in sorted({c.replicas for c in configs}) if fit.model == "per_replica" else [1]:
             xs = [top * i / 50 for i in range(51)]
             ax.plot(xs, [fit.predict(x, r) for x in xs], linestyle="--", linewidth=1,
                     label=f"fit{f' ({r} replica(s))' if fit.model == 'per_replica' else ''}: {fit.describe()}")
@@ -57,11 +59,11 @@ def capacity_vs_cpu(configs: list[dict], fit: Fit | None, run: str, path: Path) 
     return _save(fig, ax, "Capacity against CPU (filled: knee; hollow: lower bound, never fitted)", run, path)
 
 
-def headroom(configs: list[dict], users: int, run: str, path: Path) -> str:
-    shown = [c for c in configs if c["users"]]
+def headroom(configs: list[ConfigurationKnee], users: int, run: str, path: Path) -> str:
+    shown = [c for c in configs if c.users]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(shown) + 2), 4.5))
-    ax.bar([c["label"] for c in shown], [users / c["users"] for c in shown],
-           color=["tab:blue" if c["kind"] == "knee" else "tab:gray" for c in shown])
+    ax.bar([c.label for c in shown], [users / c.users for c in shown],
+           color=["tab:blue" if c.kind == "knee" else "tab:gray" for c in shown])
     ax.axhline(1, color="black", linestyle="--", linewidth=1, label="1 = holds N on its own")
     ax.set_ylabel(f"N / knee users (N = {users:,})")
     ax.set_xlabel("configuration (grey: knee is a lower bound, so the ratio is an upper bound)")
@@ -80,18 +82,18 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return front
 
 
-def cost_vs_p95(log: list[dict], users: int, bound: float, run: str, path: Path) -> str:
+def cost_vs_p95(log: list[Measurement], users: int, bound: float, run: str, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(8, 5))
     passing = []
     for entry in log:
-        step, cell = entry.get("step") or {}, entry["cell"]
+        step, cell = entry.step or {}, entry.cell
         if step.get("p95_ms") is None:
             continue
-        ax.scatter(cell["total_cpus"], step["p95_ms"], color=COLORS.get(entry["status"], "tab:blue"), s=40)
-        ax.annotate(f"{cell['replicas']}x{cell['cpus']:g}", (cell["total_cpus"], step["p95_ms"]), fontsize=7,
+        ax.scatter(cell.total_cpus, step["p95_ms"], color=COLORS.get(entry.status, "tab:blue"), s=40)
+        ax.annotate(f"{cell.replicas}x{cell.cpus:g}", (cell.total_cpus, step["p95_ms"]), fontsize=7,
                     xytext=(4, 4), textcoords="offset points")
-        if entry["status"] == "pass":
-            passing.append((cell["total_cpus"], step["p95_ms"]))
+        if entry.status == "pass":
+            passing.append((cell.total_cpus, step["p95_ms"]))
     front = pareto(passing)
     if front:
         ax.step([f[0] for f in front], [f[1] for f in front], where="post", color="tab:green", label="Pareto front")

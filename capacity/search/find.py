@@ -14,7 +14,6 @@ resumed run reads finished folders back, so the search replays to where it stopp
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tqdm import tqdm
@@ -24,6 +23,7 @@ from capacity.campaign.cell import Backend, Report, finished, no_report, run_cel
 from capacity.campaign.engine import Turns
 from capacity.campaign.run import open_search_run
 from capacity.core.cells import Cell
+from capacity.core.find_result import FindResult
 from capacity.core.grid import Grid, GridError
 from capacity.core.records import CellRecord
 from capacity.core.run_info import RUN_JSON, FindParams
@@ -33,7 +33,6 @@ from capacity.measure.ramp import judge_at_users
 from capacity.search.bisect import Search, memory_limit, next_memory
 from capacity.search.knees import ruled_out
 
-FIND_JSON = "find.json"
 MAX_MEMORY_RAISES = 3
 
 
@@ -150,6 +149,6 @@ def find(grid: Grid, backend: Backend, out: Path, settings: Settings, params: Fi
             if lock is None:  # with a lock every turn already restored the stack
                 backend.close()
             data["cells"] = len(finder.log)
-            (out / FIND_JSON).write_text(json.dumps(data, indent=2) + "\n")
+            FindResult.save(out, data)
             report(out)
     return data

@@ -15,8 +15,9 @@ from statistics import median
 from capacity.backends.startup import STARTUP_JSON
 from capacity.campaign.run import read_run
 from capacity.core.cells import Cell
+from capacity.core.find_result import FindResult
 from capacity.core.grid import Grid, memory_bytes, parse_grid
-from capacity.core.knee_record import KNEE_JSON, KneeRecord
+from capacity.core.knee_record import KNEE_JSON, ConfigurationKnee, KneeRecord
 from capacity.core.records import CellInfo, CellRecord
 from capacity.measure.ramp import api_events, judge_ramp, knee_of
 from capacity.search.bisect import memory_limit
@@ -77,35 +78,33 @@ def _by_configuration(run_dir: Path) -> dict[str, list[KneeRecord]]:
     return groups
 
 
-def configurations(run_dir: Path) -> list[dict]:
+def configurations(run_dir: Path) -> list[ConfigurationKnee]:
     """One row per configuration: median knee over its repeats, spread, the knee step's numbers, start-up, cost."""
     rows = []
     for slug, reps in _by_configuration(run_dir).items():
-        cell, steps = reps[0].cell.model_dump(), [r.step or {} for r in reps]
+        cell, steps = reps[0].cell, [r.step or {} for r in reps]
         kinds = {r.kind for r in reps}
         users = [r.users for r in reps]
-        rows.append({
-            "slug": slug, "label": cell["label"], "replicas": cell["replicas"], "cpus": cell["cpus"],
-            "memory": cell["memory"], "total_cpus": cell["total_cpus"],
-            "total_memory_mb": round(memory_bytes(cell["memory"]) * cell["replicas"] / MIB),
-            "repeats": len(reps), "kind": "knee" if kinds == {"knee"} else ("none" if kinds == {"none"} else
-                                                                           "lower bound"),
-            "users": _med(users), "users_min": min(users), "users_max": max(users),
-            "rps": _med([r.delivered_rps for r in reps]),
+        rows.append(ConfigurationKnee(
+            slug=slug, label=cell.label, replicas=cell.replicas, cpus=cell.cpus, memory=cell.memory,
+            total_cpus=cell.total_cpus, total_memory_mb=round(memory_bytes(cell.memory) * cell.replicas / MIB),
+            repeats=len(reps), kind="knee" if kinds == {"knee"} else ("none" if kinds == {"none"} else "lower bound"),
+            users=_med(users), users_min=min(users), users_max=max(users),
+            rps=_med([r.delivered_rps for r in reps]),
             **{k: _med([s.get(k) for s in steps]) for k in ("p50_ms", "p95_ms", "p99_ms", "response_ms",
-                                                            "api_cpu_cores_mean", "generator_cpu_peak_pct",
-                                                            "api_us_per_request", "lb_us_per_request")},
-            "errors": sum(s.get("failures", 0) for s in steps),
-            "api_mem_peak_mb": max((s.get("api_mem_peak_mb") or 0 for s in steps), default=None) or None,
-            "throttled": _med([s.get("api_throttled_share") for s in steps]),
-            "ended_by": [r.ended_by for r in reps], "early_stop": [r.early_stop for r in reps],
-            "startup": _startup(run_dir, slug)})
-    return sorted(rows, key=lambda r: (r["replicas"], r["cpus"]))
+                                                            "api_cpu_cores_mean", "generator_cpu_peak_pct")},
+            errors=sum(s.get("failures", 0) for s in steps),
+            api_mem_peak_mb=max((s.get("api_mem_peak_mb") or 0 for s in steps), default=None) or None,
+            throttled=_med([s.get("api_throttled_share") for s in steps]),
+            ended_by=[r.ended_by for r in reps], early_stop=[r.early_stop for r in reps],
+            startup=_startup(run_dir, slug),
+            **{k: _med([s.get(k) for s in steps]) for k in ("api_us_per_request", "lb_us_per_request")}))
+    return sorted(rows, key=lambda r: (r.replicas, r.cpus))
 
 
-def fit_points(configs: list[dict]) -> list[Point]:
-    return [Point(c["replicas"], c["cpus"], c["rps"], c["response_ms"], c["label"])
-            for c in configs if c["kind"] == "knee" and c["users"] and c["rps"]]
+def fit_points(configs: list[ConfigurationKnee]) -> list[Point]:
+    return [Point(c.replicas, c.cpus, c.rps, c.response_ms, c.label)
+            for c in configs if c.kind == "knee" and c.users and c.rps]
 
 
 def ruled_out(run_dir: Path, users: int, slo: dict, load: dict) -> dict[int, float]:
@@ -135,7 +134,7 @@ def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0
     points = fit_points(configs)
     fit_ = best_fit(points)
     p = predict(fit_, points, users, think_time(run), replicas)
-    peaks = [c["api_mem_peak_mb"] for c in configs] + [c["startup"].get("peak_mem_mb") for c in configs]
+    peaks = [c.api_mem_peak_mb for c in configs] + [c.startup.get("peak_mem_mb") for c in configs]
     memory = memory_limit([x for x in peaks if x], margin) if any(peaks) else None
     data = {"users": users, "knees_run": str(run_dir), "knees": len(points), "fit": fit_.describe(),
             "fit_model": fit_.model, "fit_coef": list(fit_.coef), "loo_mean_pct": fit_.loo_mean_pct,
@@ -147,8 +146,8 @@ def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0
                    "answer": {"replicas": p.replicas, "cpus": p.cpus, "memory": memory, "total_cpus": p.total_cpus}}
 
 
-def confirm_command(data: dict, backend: str = "docker", out: str | None = None) -> str:
-    a = data["answer"]
-    return (f"python -m capacity find --users {data['users']} --replicas {a['replicas']} --cpus {a['cpus']:g} "
-            f"--memory {a['memory']} --workers {data['workers']} --backend {backend}"
+def confirm_command(data: FindResult, backend: str = "docker", out: str | None = None) -> str:
+    a = data.answer
+    return (f"python -m capacity find --users {data.users} --replicas {a.replicas} --cpus {a.cpus:g} "
+            f"--memory {a.memory} --workers {data.workers} --backend {backend}"
             + (f" --confirms {out}" if out else ""))
