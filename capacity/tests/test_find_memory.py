@@ -1,7 +1,6 @@
 """find's memory rule: a cell killed over its memory limit, or one whose API never started, is measured again one
 memory rung up (the model-load child needs more than the serving peak); any other outcome is kept as is."""
 
-from contextlib import nullcontext
 from pathlib import Path
 
 from tqdm import tqdm
@@ -26,8 +25,6 @@ class Recorded:
         self.memories.append(cell.memory)
         return self.events.pop(0)
 
-    def ramp_sampler(self, cell_dir):
-        return nullcontext()
 
 
 def finder(backend, tmp_path: Path) -> Finder:

@@ -16,22 +16,22 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from dataclasses import replace
 from pathlib import Path
 
+from capacity.backends.deployed import run_deployed, wait_ready_through_lb
 from capacity.backends.docker.startup import docker_startup
 from capacity.backends.docker.stats import DockerSampler
 from capacity.backends.docker.throttle import CgroupSampler, cpu_stat
 from capacity.backends.startup import Startup
-from capacity.core.cells import Cell, CellError, GeneratorError
+from capacity.core.cells import Cell, CellError
 from capacity.core.docker import compose, docker
 from capacity.core.grid import Grid, Lb
 from capacity.core.records import CellEvents
-from capacity.core.samples import RESOURCES_CSV, THROTTLE_CSV, sample_writer
+from capacity.core.samples import THROTTLE_CSV
 from capacity.core.settings import Settings
 from capacity.generators import compose_generator
 from capacity.generators.compose_locust import tail as _tail
-from labtools import wait_http
+from labtools import CsvAppender
 
 CELL_KNOBS = ("API_CPUS", "API_MEMORY", "API_REPLICAS", "WEB_CONCURRENCY", "LB_CPUS", "LB_MEMORY")
 
@@ -70,60 +70,34 @@ class DockerBackend:
         return [f"Docker backend: lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory}.", *notes]
 
     def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
-        """Deploy the cell, wait for /ready, sample, run the generator; always take it down. The hooks `_begin_cell`,
-        `_deploy`, `_sampler` and `_cell_events` are what the Swarm backend does differently."""
-        error = generator_error = sampler = cgroups = None
-        writer, started = sample_writer(cell_dir / RESOURCES_CSV), False
-        self._begin_cell()
-        try:
-            env = self._deploy(cell, grid)
-            self._wait_ready()
-            started = True
-            cgroups = self._cgroup_sampler(cell_dir)
-            time.sleep(max(grid.load.warmup, self.settings.idle_baseline_s if cgroups else 0))
-            sampler = self._sampler(writer)
-            sampler.start()
-            self.generator.run(grid, cell_dir, env)
-        except GeneratorError as exc:
-            generator_error = str(exc)
-        except CellError as exc:
-            error = str(exc)
-        finally:
-            if sampler is not None:
-                sampler.stop()
-            if cgroups is not None:
-                cgroups.finish()
-            writer.close()
-            notes = self.generator.after_cell()
-        events = self._cell_events(error)
-        return replace(events, generator_hosts=self.generator.hosts, notes=events.notes + notes, api_started=started,
-                       generator_error=generator_error)
+        return run_deployed(self, cell, grid, cell_dir)
 
-    def _begin_cell(self) -> None:
+    def begin_cell(self) -> None:
         self._ids, self._baseline, self._t0 = {}, {}, time.time()
 
-    def _deploy(self, cell: Cell, grid: Grid) -> dict:
+    def deploy(self, cell: Cell, grid: Grid) -> dict:
         """Give the api the cell's knobs; the environment the generator runs with."""
         env = cell.env(grid.lb)
         self._up(env, cell.cpus)
         return env
 
-    def _sampler(self, writer):
+    def sampler(self, writer: CsvAppender) -> DockerSampler:
         self._ids = self._containers()
         self._baseline = self._restart_counts(self._ids)
         return DockerSampler(writer, self._ids, self.settings.sample_interval_s, self.generator.project)
 
-    def _cgroup_sampler(self, cell_dir: Path) -> CgroupSampler | None:
+    def cost_sampler(self, cell_dir: Path) -> CgroupSampler | None:
         """The api replicas' and the lb's cgroup CPU and requests served (measure/cost.py), from this host."""
         roles = {cid: role for cid, role in self._containers().items() if cpu_stat(cid) is not None}
         if not roles:
             return None
-        sampler = CgroupSampler(roles, cell_dir / THROTTLE_CSV, self.settings.sample_interval_s)
+        sampler = CgroupSampler(roles, cell_dir / THROTTLE_CSV, self.settings.sample_interval_s,
+                                self.settings.idle_baseline_s)
         sampler.count()
         sampler.start()
         return sampler
 
-    def _cell_events(self, error: str | None) -> CellEvents:
+    def cell_events(self, error: str | None) -> CellEvents:
         return self._events(self._ids or self._containers(), self._baseline, self._t0, error)
 
     def _up(self, env: dict, cpus: float) -> None:
@@ -140,12 +114,8 @@ class DockerBackend:
             if not ids or updated.returncode != 0:
                 raise CellError(f"docker update --cpus {cpus:g} of the api replicas failed: {_tail(updated.stderr, 3)}")
 
-    def _wait_ready(self) -> None:
-        url = f"http://{self.settings.host_bind}:{self.settings.api_port}/ready"
-        try:  # three in a row: every replica behind the lb answers, not just the first one up
-            wait_http(url, self.settings.ready_timeout_s, interval=0.5, times=3, request_timeout=3)
-        except TimeoutError:
-            raise CellError(f"{url} not ready through the lb after {self.settings.ready_timeout_s:g} s") from None
+    def wait_ready(self) -> None:
+        wait_ready_through_lb(self.settings)
 
     def _containers(self) -> dict[str, str]:
         ids = {}

@@ -112,9 +112,9 @@ def served(role: str, address: str, timeout: float = 5.0) -> int | None:
 class CgroupSampler(threading.Thread):
     """Every `interval` s: cpu.stat of the given containers (id -> api | lb); `count()` adds their requests."""
 
-    def __init__(self, roles: dict[str, str], out: Path, interval: float = 2.0):
+    def __init__(self, roles: dict[str, str], out: Path, interval: float = 2.0, idle_s: float = 10.0):
         super().__init__(name="capacity-cgroup", daemon=True)
-        self.roles, self.out, self.interval = dict(roles), out, interval
+        self.roles, self.out, self.interval, self.idle_s = dict(roles), out, interval, idle_s
         self._addresses: dict[str, str] = {}
         self._done = threading.Event()
         self._lock = threading.Lock()

@@ -17,15 +17,17 @@ import sys
 import time
 from pathlib import Path
 
-from capacity.backends.docker.backend import DockerBackend
+from capacity.backends.deployed import run_deployed, wait_ready_through_lb
+from capacity.backends.startup import Startup
 from capacity.backends.swarm.service import Limits, ServiceKnobs, Task, converged, docker_on, failed_since
 from capacity.backends.swarm.stats import Node, SwarmSampler
 from capacity.core.cells import Cell, CellError
 from capacity.core.endpoints import parse_endpoints
-from capacity.core.grid import Grid, memory_bytes
+from capacity.core.grid import Grid, Lb, memory_bytes
 from capacity.core.records import CellEvents
+from capacity.core.settings import Settings
 from capacity.generators import compose_generator
-from labtools import answers
+from labtools import CsvAppender, answers
 
 
 def _check(result, what: str) -> str:
@@ -34,13 +36,16 @@ def _check(result, what: str) -> str:
     return result.stdout
 
 
-class SwarmBackend(DockerBackend):
-    """Inherits the docker backend's generator run (`stop_load`) and its /ready wait."""
+class SwarmBackend:
+    """A Deployment (backends.deployed): the docker backend's cell run and /ready wait, by composition."""
 
     name = "swarm"
 
-    def __init__(self, settings):
-        super().__init__(settings)
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.root = Path.cwd()
+        self.results = (self.root / "results").resolve()  # mounted by the generators' compose files as /results
+        self.generator = compose_generator("locust", settings, self.root, self.results)  # prepare() sets the grid's
         self.stack = settings.stack
         try:  # bad input fails here, before anything is asked or changed
             self.endpoints = parse_endpoints([u for u in settings.node_endpoints.split(",") if u.strip()])
@@ -171,25 +176,30 @@ class SwarmBackend(DockerBackend):
                                 f"(`docker service ps {self.stack}_{name}`)")
             time.sleep(2)
 
-    # run_cell is the docker backend's; these hooks make its cell a rolling service update.
-    def _begin_cell(self) -> None:
-        super()._begin_cell()
+    def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
+        """A rolling service update to the cell's knobs, then the shared cell run (backends.deployed)."""
+        return run_deployed(self, cell, grid, cell_dir)
+
+    def begin_cell(self) -> None:
         self._before = {t.id for t in self._tasks("api")}
 
-    def _deploy(self, cell: Cell, grid: Grid) -> dict:
+    def deploy(self, cell: Cell, grid: Grid) -> dict:
         self._set_lb(Limits(round(grid.lb.cpus * 1e9), memory_bytes(grid.lb.memory)))
         self.update(ServiceKnobs.of_cell(cell))
         return {**cell.env(grid.lb), "LOCUST_HOST": self.locust_host, "LOCUST_NETWORK": f"{self.stack}_default"}
 
-    def _cgroup_sampler(self, cell_dir: Path) -> None:
+    def cost_sampler(self, cell_dir: Path) -> None:
         """Tasks run on other nodes' engines: their cgroups are not this host's (no throttle.csv, no cost)."""
         return None
 
-    def _sampler(self, writer):
+    def wait_ready(self) -> None:
+        wait_ready_through_lb(self.settings)
+
+    def sampler(self, writer: CsvAppender) -> SwarmSampler:
         return SwarmSampler(writer, self.nodes, self.manager, self._running, self.settings.sample_interval_s,
                             self.generator.project)
 
-    def _cell_events(self, error: str | None) -> CellEvents:
+    def cell_events(self, error: str | None) -> CellEvents:
         failed = failed_since(self._before, self._tasks("api"))
         notes, ooms = [], 0
         for task in failed:
@@ -201,6 +211,16 @@ class SwarmBackend(DockerBackend):
             notes.append(f"{'OOM kill' if killed else task.state}: {task.name} on "
                          f"{node.name if node else task.node_id[:12]} ({task.error})")
         return CellEvents(oom_killed=ooms, restarts=len(failed), error=error, notes=notes)
+
+    def stop_load(self) -> None:
+        """End the running load now (the generator still writes its files)."""
+        self.generator.stop()
+
+    def startup(self, cell: Cell, lb: Lb, log: Path) -> Startup:
+        raise CellError("swarm backend: start-up timing recreates Compose services; not on a Swarm stack yet")
+
+    def shared_stack(self) -> SwarmBackend:
+        return self
 
     def stack_running(self) -> bool:
         return docker_on(None, "service", "inspect", f"{self.stack}_api").returncode == 0
