@@ -26,7 +26,6 @@ class Recorded:
         return self.events.pop(0)
 
 
-
 def finder(backend, tmp_path: Path) -> Finder:
     return Finder(load_grid(GRID), backend, tmp_path, Settings(), "160M", tqdm(disable=True))
 
