@@ -148,7 +148,7 @@ class DockerBackend:
         try:
             yield
         finally:
-            sampler.finish()
+            sampler.stop()
 
     def shared_stack(self) -> DockerBackend:
         return self

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import threading
 import time
 from pathlib import Path
 
+from capacity.core.periodic import Periodic
 from capacity.core.samples import THROTTLE_COLUMNS as COLUMNS
 
 CGROUP = Path("/sys/fs/cgroup")
@@ -28,36 +28,29 @@ def cpu_stat(container_id: str) -> dict[str, int] | None:
     return None
 
 
-class ThrottleSampler(threading.Thread):
+class ThrottleSampler(Periodic):
     """Every `interval` s: the api containers of the compose project (found anew: cells recreate them)."""
 
     def __init__(self, compose_file: Path, out: Path, interval: float = 2.0):
-        super().__init__(name="capacity-throttle", daemon=True)
-        self.compose_file, self.out, self.interval = compose_file, out, interval
-        self._done = threading.Event()
+        super().__init__("capacity-throttle", interval, join_timeout=35)
+        self.compose_file, self.out = compose_file, out
 
     def _ids(self) -> list[str]:
         result = subprocess.run(["docker", "compose", "-f", str(self.compose_file), "ps", "-q", "--no-trunc", "api"],
                                 capture_output=True, text=True, timeout=30)
         return result.stdout.split()
 
-    def run(self) -> None:
-        while not self._done.wait(self.interval):
-            try:
-                rows = [(round(time.time(), 3), cid[:12], s.get("nr_periods", 0), s.get("nr_throttled", 0))
-                        for cid in self._ids() if (s := cpu_stat(cid))]
-            except (OSError, subprocess.SubprocessError):
-                continue
-            if not self.out.parent.exists():
-                continue
-            new = not self.out.exists()
-            with open(self.out, "a", newline="") as f:
-                writer = csv.writer(f)
-                if new:
-                    writer.writerow(COLUMNS)
-                writer.writerows(rows)
-
-    def finish(self) -> None:
-        self._done.set()
-        if self.is_alive():
-            self.join(timeout=35)
+    def tick(self) -> None:
+        try:
+            rows = [(round(time.time(), 3), cid[:12], s.get("nr_periods", 0), s.get("nr_throttled", 0))
+                    for cid in self._ids() if (s := cpu_stat(cid))]
+        except (OSError, subprocess.SubprocessError):
+            return
+        if not self.out.parent.exists():
+            return
+        new = not self.out.exists()
+        with open(self.out, "a", newline="") as f:
+            writer = csv.writer(f)
+            if new:
+                writer.writerow(COLUMNS)
+            writer.writerows(rows)
