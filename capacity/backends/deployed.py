@@ -85,6 +85,13 @@ def run_deployed(target: Deployment, cell: Cell, grid: Grid, cell_dir: Path) -> 
                    generator_error=generator_error)
 
 
+def run_home() -> tuple[Path, Path]:
+    """Where compose runs (the checkout: run from the project root) and results/, which the generators' compose
+    files mount as /results (so a run folder must be under it)."""
+    root = Path.cwd()
+    return root, (root / "results").resolve()
+
+
 def wait_ready_through_lb(settings: Settings) -> None:
     url = f"http://{settings.host_bind}:{settings.api_port}/ready"
     try:  # three in a row: every replica behind the lb answers, not just the first one up

@@ -1,6 +1,6 @@
 """The records that cross module boundaries: what a backend reports about a cell, and cell.json.
 
-cell.json is written by runner.py and read by report.py, charts.py and the tests, all through `CellRecord`:
+cell.json is written by campaign.cell and read by the reports, search and the tests, all through `CellRecord`:
 an unknown or mistyped field is a validation error, not a silent None.
 """
 
@@ -36,7 +36,7 @@ class _Strict(BaseModel):
 
 
 class CellMetrics(_Strict):
-    """The flat record judged by slo.py and tabulated by report.py; None = not measured."""
+    """The flat record judged by measure.slo and tabulated by report.sweep; None = not measured."""
 
     api_cpu_peak_pct: float | None = None  # % of one core, summed over replicas
     api_cpu_mean_pct: float | None = None

@@ -10,7 +10,6 @@ read back; Ctrl-C keeps what was measured (the CLI then rebuilds the report).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from tqdm import tqdm
@@ -22,6 +21,7 @@ from capacity.campaign.run import open_search_run
 from capacity.core.cells import Cell, expand
 from capacity.core.grid import Grid
 from capacity.core.knee_record import KNEE_JSON, KneeRecord
+from capacity.core.periodic import Periodic
 from capacity.core.run_info import RedlineParams
 from capacity.core.settings import Settings
 from capacity.core.status import PASS
@@ -30,35 +30,28 @@ from capacity.measure.steps import history_file, read_history
 from capacity.search.knees import STOPPED, judge_knee, ramp_grid
 
 
-class EarlyStop(threading.Thread):
+class EarlyStop(Periodic):
     """Watch the ramp's history; call `stop` once a step has clearly failed or a finished step did not pass."""
 
     def __init__(self, cell_dir: Path, grid: Grid, stop, interval: float = 2.0):
-        super().__init__(name="capacity-early-stop", daemon=True)
-        self.cell_dir, self.grid, self.stop_load, self.interval = cell_dir, grid, stop, interval
+        super().__init__("capacity-early-stop", interval, join_timeout=10)
+        self.cell_dir, self.grid, self.stop_load = cell_dir, grid, stop
         self.reason: str | None = None
-        self._done = threading.Event()
 
-    def run(self) -> None:
+    def tick(self) -> bool:
         load, slo = self.grid.load, self.grid.slo
-        while not self._done.wait(self.interval):
-            try:
-                rows = read_history(history_file(self.cell_dir))
-                verdicts = judge_ramp(self.cell_dir, slo, load.think_time_s, load.step_users,
-                                      load.step_duration, [])
-            except (OSError, ValueError, KeyError, IndexError):
-                continue  # a file half written: read it again next time
-            done = [v for v in verdicts if v.step.complete and v.status != PASS]
-            self.reason = (f"{done[0].step.users:,}-user step {done[0].status.upper()}" if done
-                           else clearly_failed(rows, slo, settle_for(load.step_duration)))
-            if self.reason:
-                self.stop_load()
-                return
-
-    def finish(self) -> None:
-        self._done.set()
-        if self.is_alive():
-            self.join(timeout=10)
+        try:
+            rows = read_history(history_file(self.cell_dir))
+            verdicts = judge_ramp(self.cell_dir, slo, load.think_time_s, load.step_users, load.step_duration, [])
+        except (OSError, ValueError, KeyError, IndexError):
+            return False  # a file half written: read it again next time
+        done = [v for v in verdicts if v.step.complete and v.status != PASS]
+        self.reason = (f"{done[0].step.users:,}-user step {done[0].status.upper()}" if done
+                       else clearly_failed(rows, slo, settle_for(load.step_duration)))
+        if self.reason:
+            self.stop_load()
+            return True
+        return False
 
 
 def configurations(grid: Grid, step: int | None) -> list[tuple[Cell, Grid]]:
@@ -72,7 +65,7 @@ def _measure(cell: Cell, grid: Grid, backend: Backend, cell_dir: Path) -> KneeRe
     try:
         run_cell(cell, grid, backend, cell_dir)
     finally:
-        stopper.finish()
+        stopper.stop()
     if stopper.reason:
         (cell_dir / STOPPED).write_text(stopper.reason + "\n")
     knee = judge_knee(cell_dir, cell, grid)

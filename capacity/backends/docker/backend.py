@@ -18,7 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from capacity.backends.deployed import run_deployed, wait_ready_through_lb
+from capacity.backends.deployed import run_deployed, run_home, wait_ready_through_lb
 from capacity.backends.docker.startup import docker_startup
 from capacity.backends.docker.stats import DockerSampler
 from capacity.backends.docker.throttle import CgroupSampler, cpu_stat
@@ -41,8 +41,7 @@ class DockerBackend:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.root = Path.cwd()
-        self.results = (self.root / "results").resolve()  # mounted by the generators' compose files as /results
+        self.root, self.results = run_home()
         self.generator = compose_generator("locust", settings, self.root, self.results)  # prepare() sets the grid's
         self._ids: dict[str, str] = {}  # the running cell's containers (id -> api | lb), their restart counts at
         self._baseline: dict[str, int] = {}  # its start, and when it began (for `docker events`)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 
 from capacity.core.docker import LOCUST_PROJECT, docker, parse_size
+from capacity.core.periodic import Periodic
 from labtools import CsvAppender
 
 
@@ -39,25 +39,17 @@ def generator_containers(project: str = LOCUST_PROJECT) -> list[str]:
     return result.stdout.split()
 
 
-class DockerSampler(threading.Thread):
+class DockerSampler(Periodic):
     """Every `interval` s: one `docker stats --no-stream` over the api/lb containers and the generator's
     (found anew)."""
 
     def __init__(self, writer: CsvAppender, roles: dict[str, str], interval: float,
                  generator_project: str = LOCUST_PROJECT):
-        super().__init__(name="capacity-docker-stats", daemon=True)
-        self.writer, self.roles, self.interval = writer, dict(roles), interval
+        super().__init__("capacity-docker-stats", interval, join_timeout=40, paced=True)
+        self.writer, self.roles = writer, dict(roles)
         self.generator_project = generator_project
-        self._stop_event = threading.Event()
 
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            started = time.monotonic()
-            try:
-                self.tick()
-            except (subprocess.SubprocessError, OSError):
-                pass  # a missed sample is not worth a crashed sweep
-            self._stop_event.wait(max(0.0, self.interval - (time.monotonic() - started)))
+    tolerated = (subprocess.SubprocessError, OSError)  # a missed sample is not worth a crashed sweep
 
     def tick(self) -> None:
         roles = {**self.roles, **{cid: "generator" for cid in generator_containers(self.generator_project)}}
@@ -65,8 +57,3 @@ class DockerSampler(threading.Thread):
         now = round(time.time(), 3)
         rows = [row for line in result.stdout.splitlines() if (row := parse_stats_line(line, roles, now))]
         self.writer.write(rows)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        if self.is_alive():
-            self.join(timeout=40)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from capacity.core.periodic import Periodic
 from capacity.core.samples import THROTTLE_COLUMNS as COLUMNS
 
 CGROUP = Path("/sys/fs/cgroup")
@@ -109,14 +110,16 @@ def served(role: str, address: str, timeout: float = 5.0) -> int | None:
         return None
 
 
-class CgroupSampler(threading.Thread):
-    """Every `interval` s: cpu.stat of the given containers (id -> api | lb); `count()` adds their requests."""
+class CgroupSampler(Periodic):
+    """Every `interval` s: cpu.stat of the given containers (id -> api | lb) and the host's busy time; `count()`
+    adds the requests each container has served."""
+
+    tolerated = (OSError,)  # a missed sample is not worth a crashed run
 
     def __init__(self, roles: dict[str, str], out: Path, interval: float = 2.0, idle_s: float = 10.0):
-        super().__init__(name="capacity-cgroup", daemon=True)
-        self.roles, self.out, self.interval, self.idle_s = dict(roles), out, interval, idle_s
+        super().__init__("capacity-cgroup", interval, join_timeout=35)
+        self.roles, self.out, self.idle_s = dict(roles), out, idle_s
         self._addresses: dict[str, str] = {}
-        self._done = threading.Event()
         self._lock = threading.Lock()
 
     def _rows(self, with_requests: bool) -> list[tuple]:
@@ -147,17 +150,12 @@ class CgroupSampler(threading.Thread):
             self._addresses = container_addresses(list(self.roles))
         self._write(self._rows(with_requests=True))
 
-    def run(self) -> None:
-        while not self._done.wait(self.interval):
-            try:
-                self._write(self._rows(with_requests=False))
-            except OSError:
-                continue
+    def tick(self) -> None:
+        self._write(self._rows(with_requests=False))
 
     def finish(self) -> None:
-        self._done.set()
-        if self.is_alive():
-            self.join(timeout=35)
+        """Stop sampling; the last sample counts the requests."""
+        self.stop()
         try:
             self.count()
         except (OSError, subprocess.SubprocessError):

@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from capacity.core.periodic import Periodic
 from labtools import CsvAppender, TreeMeter
 
 
@@ -32,23 +33,18 @@ class Watched:
         self.meter = TreeMeter(self.proc.pid)
 
 
-class Watcher(threading.Thread):
+class Watcher(Periodic):
     def __init__(self, writer: CsvAppender, interval: float):
-        super().__init__(name="capacity-native-watch", daemon=True)
-        self.writer, self.interval = writer, interval
+        super().__init__("capacity-native-watch", interval, join_timeout=interval + 5)
+        self.writer = writer
         self.watched: list[Watched] = []
         self.kills: list[str] = []  # over the memory limit, killed by us (the OOM killer's part)
         self.crashes: list[str] = []  # exited on their own
-        self._stop_event = threading.Event()
         self._lock = threading.Lock()
 
     def add(self, item: Watched) -> None:
         with self._lock:
             self.watched.append(item)
-
-    def run(self) -> None:
-        while not self._stop_event.wait(self.interval):
-            self.tick()
 
     def tick(self) -> None:
         now, rows = round(time.time(), 3), []
@@ -81,7 +77,5 @@ class Watcher(threading.Thread):
             self.crashes.append(f"{item.name} exited on its own (code {item.proc.returncode})")
 
     def stop(self) -> None:
-        self._stop_event.set()
-        if self.is_alive():
-            self.join(timeout=self.interval + 5)
+        super().stop()
         self.tick()  # a last sample, and a last look for exits

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from capacity.backends.deployed import run_deployed, wait_ready_through_lb
+from capacity.backends.deployed import run_deployed, run_home, wait_ready_through_lb
 from capacity.backends.startup import Startup
 from capacity.backends.swarm.service import Limits, ServiceKnobs, Task, converged, docker_on, failed_since
 from capacity.backends.swarm.stats import Node, SwarmSampler
@@ -43,8 +43,7 @@ class SwarmBackend:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.root = Path.cwd()
-        self.results = (self.root / "results").resolve()  # mounted by the generators' compose files as /results
+        self.root, self.results = run_home()
         self.generator = compose_generator("locust", settings, self.root, self.results)  # prepare() sets the grid's
         self.stack = settings.stack
         try:  # bad input fails here, before anything is asked or changed

@@ -1,7 +1,7 @@
 """The pure parts of the swarm backend: a cell as `docker service update` arguments, tasks read from
 `docker inspect`, when an update has converged, and which tasks failed.
 
-The backend (swarm_backend.py) runs the docker commands; everything here is data in, data out.
+The backend (backends/swarm/backend.py) runs the docker commands; everything here is data in, data out.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ Each tick asks the manager for the running tasks (a replaced task is picked up),
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 
 from capacity.backends.docker.stats import generator_containers, parse_stats_line
 from capacity.backends.swarm.service import Task, docker_on
+from capacity.core.periodic import Periodic
 from labtools import CsvAppender
 
 
@@ -36,28 +36,25 @@ def node_rows(node: Node, roles: dict[str, str], now: float) -> list[dict]:
     return [{**row, "node": node.name} for row in rows]
 
 
-class SwarmSampler(threading.Thread):
+class SwarmSampler(Periodic):
     """Every `interval` s: `running()` -> [(task, role)], sampled per node; the generator's containers (compose
     project `generator_project`) on the manager."""
 
     def __init__(self, writer: CsvAppender, nodes: dict[str, Node], manager: Node,
                  running: Callable[[], list[tuple[Task, str]]], interval: float, generator_project: str):
-        super().__init__(name="capacity-swarm-stats", daemon=True)
+        super().__init__("capacity-swarm-stats", interval, join_timeout=70, paced=True)
         self.writer, self.nodes, self.manager, self.running = writer, nodes, manager, running
-        self.interval, self.generator_project = interval, generator_project
-        self._stop_event = threading.Event()
+        self.generator_project = generator_project
+        self.pool: ThreadPoolExecutor | None = None
+
+    tolerated = (subprocess.SubprocessError, OSError, ValueError, KeyError)  # a missed sample, not a crashed sweep
 
     def run(self) -> None:
-        with ThreadPoolExecutor(max_workers=max(len(self.nodes), 1) + 1) as pool:
-            while not self._stop_event.is_set():
-                started = time.monotonic()
-                try:
-                    self.tick(pool)
-                except (subprocess.SubprocessError, OSError, ValueError, KeyError):
-                    pass  # a missed sample is not worth a crashed sweep
-                self._stop_event.wait(max(0.0, self.interval - (time.monotonic() - started)))
+        with ThreadPoolExecutor(max_workers=max(len(self.nodes), 1) + 1) as self.pool:
+            super().run()
 
-    def tick(self, pool: ThreadPoolExecutor) -> None:
+    def tick(self) -> None:
+        pool = self.pool
         by_node: dict[str, dict[str, str]] = defaultdict(dict)
         for task, role in self.running():
             if task.container_id:
@@ -68,8 +65,3 @@ class SwarmSampler(threading.Thread):
         generators = dict.fromkeys(generator_containers(self.generator_project), "generator")
         jobs.append(pool.submit(node_rows, self.manager, generators, now))
         self.writer.write([row for job in jobs for row in job.result(timeout=60)])
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        if self.is_alive():
-            self.join(timeout=70)
