@@ -55,8 +55,8 @@ def _max(*values):
 
 def cell_metrics(summary: dict | None, samples: list[dict], events: CellEvents,
                  cost: dict | None = None) -> CellMetrics:
-    """The flat record judged by slo.py and tabulated by report.py. `summary` is None when Locust wrote nothing;
-    `cost` is measure/cost.py's cell_cost (docker backend)."""
+    """The flat record judged by measure/slo.py and tabulated by report/sweep.py. `summary` is None when the
+    generator wrote nothing; `cost` is measure/cost.py's cell_cost (docker backend)."""
     peaks = resource_peaks(samples)
     out = {**peaks, **(cost or {}), "oom_killed": events.oom_killed, "restarts": events.restarts,
            "api_started": events.api_started,
