@@ -132,9 +132,7 @@ def test_committed_cell_json_files_load_and_rebuild_the_same_report(tmp_path):
     records = write_report(run)
     assert len(records) == 12 and all(isinstance(r.metrics.p95_ms, float) for r in records)
     assert (run / "summary.csv").read_text() == (COMMITTED_RUN / "summary.csv").read_text()
-    # That summary.md predates the report's "code:" provenance clause (e87963c); the rest is the same.
-    rebuilt = (run / "summary.md").read_text().replace("; code: not recorded", "")
-    assert rebuilt == (COMMITTED_RUN / "summary.md").read_text()
+    assert (run / "summary.md").read_text() == (COMMITTED_RUN / "summary.md").read_text()
 
 
 def test_a_mistyped_cell_json_field_is_an_error(tmp_path):
