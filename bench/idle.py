@@ -16,8 +16,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from labtools import container_cpu
+
 ROOT = Path(__file__).resolve().parents[1]
-CGROUP = Path("/sys/fs/cgroup")
 PROBES = {
     "bash /app/healthcheck.sh --now": ["bash", "/app/healthcheck.sh", "--now"],
     "python -c urllib (the old check)": ["python", "-c", "import urllib.request as u; "
@@ -34,14 +35,10 @@ def container_ids(service: str = "api") -> list[str]:
 
 def usage_us(container: str) -> float:
     """Cumulative CPU of the container's cgroup in microseconds (cgroup v2 or v1, cgroupfs or systemd driver)."""
-    for path in (CGROUP / "system.slice" / f"docker-{container}.scope", CGROUP / "docker" / container):
-        stat = path / "cpu.stat"
-        if stat.exists() and "usage_usec" in (text := stat.read_text()):
-            return float(next(line.split()[1] for line in text.splitlines() if line.startswith("usage_usec")))
-    for path in (CGROUP / "cpuacct" / "docker" / container, CGROUP / "cpu,cpuacct" / "docker" / container):
-        if (path / "cpuacct.usage").exists():
-            return int((path / "cpuacct.usage").read_text()) / 1000
-    raise FileNotFoundError(f"no cgroup CPU counter for container {container}")
+    stat = container_cpu(container)
+    if stat is None or "usage_usec" not in stat:
+        raise FileNotFoundError(f"no cgroup CPU counter for container {container}")
+    return float(stat["usage_usec"])
 
 
 def idle_core(container: str, window: float) -> float:

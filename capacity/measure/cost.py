@@ -1,4 +1,4 @@
-"""What the API and the lb spent per request, from their cgroups (throttle.csv, capacity.throttle).
+"""What the API and the lb spent per request, from their cgroups (throttle.csv, backends/docker/throttle.py).
 
 For a window [t0, t1] (a cell's load, a ramp step) and each container: CPU used = usage_usec(last sample in the
 window) - usage_usec(first), over the time between those samples; CPU per request = that usage / the requests
@@ -16,6 +16,8 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from pathlib import Path
+
+from capacity.measure.throttle import throttled_share
 
 
 def _window(rows: list[dict], t0: float, t1: float) -> list[dict]:
@@ -56,18 +58,18 @@ def _by_container(rows: Iterable[dict], role: str) -> dict[str, list[dict]]:
 
 def role_cost(rows: list[dict], role: str, t0: float, t1: float, requests: int | None = None) -> dict:
     """The role's containers summed over the window: cores, us per request (of `requests`, or their own counts),
-    throttled share and seconds; each container's own figures under `replicas`."""
+    throttled share (periods pooled over the containers, as for a ramp step) and seconds; each container's own
+    figures under `replicas`."""
     each = [c for c in (container_cost(r, t0, t1) for r in _by_container(rows, role).values()) if c]
     if not each:
         return {}
     cpu_s = sum(c["cpu_s"] for c in each)
     own = [c["requests"] for c in each]
     total = requests if requests is not None else (sum(own) if all(n is not None for n in own) else None)
-    shares = [c["throttled_share"] for c in each if c["throttled_share"] is not None]
     throttled = [c["throttled_s"] for c in each if c["throttled_s"] is not None]
     return {"cores": round(sum(c["cores"] for c in each), 4), "requests": total,
             "us_per_request": per_request_us(cpu_s * 1e6, total),
-            "throttled_share": round(sum(shares) / len(shares), 3) if shares else None,
+            "throttled_share": throttled_share(rows, t0, t1, role),
             "throttled_s": round(sum(throttled), 2) if throttled else None, "replicas": each}
 
 

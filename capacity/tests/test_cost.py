@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from capacity.backends.docker import throttle
+import labtools.cgroup
 from capacity.backends.docker.throttle import api_requests, lb_requests
 from capacity.core.samples import THROTTLE_CSV
 from capacity.measure.cost import bench_reference, cell_cost, container_cost, step_cost
@@ -76,10 +76,10 @@ def test_cgroup_v1_counters_read_as_v2_names(tmp_path, monkeypatch):
     (tmp_path / "cpu" / "docker" / cid / "cpu.stat").write_text(
         "nr_periods 40\nnr_throttled 7\nthrottled_time 296385000\n")
     (tmp_path / "cpuacct" / "docker" / cid / "cpuacct.usage").write_text("2726273000\n")
-    monkeypatch.setattr(throttle, "CGROUP", tmp_path)
-    stat = throttle.cpu_stat(cid)
+    monkeypatch.setattr(labtools.cgroup, "CGROUP", tmp_path)
+    stat = labtools.cgroup.container_cpu(cid)
     assert (stat["usage_usec"], stat["throttled_usec"], stat["nr_throttled"]) == (2_726_273, 296_385, 7)
-    assert throttle.cpu_stat("missing") is None
+    assert labtools.cgroup.container_cpu("missing") is None
 
 
 def test_make_bench_reference_is_its_newest_run():

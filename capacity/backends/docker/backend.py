@@ -21,7 +21,7 @@ from pathlib import Path
 from capacity.backends.deployed import run_deployed, run_home, wait_ready_through_lb
 from capacity.backends.docker.startup import docker_startup
 from capacity.backends.docker.stats import DockerSampler
-from capacity.backends.docker.throttle import CgroupSampler, cpu_stat
+from capacity.backends.docker.throttle import CgroupSampler
 from capacity.backends.startup import Startup
 from capacity.core.cells import Cell, CellError
 from capacity.core.docker import compose, docker
@@ -31,7 +31,7 @@ from capacity.core.samples import THROTTLE_CSV
 from capacity.core.settings import Settings
 from capacity.generators import compose_generator
 from capacity.generators.compose_locust import tail as _tail
-from labtools import CsvAppender
+from labtools import CsvAppender, container_cpu
 
 CELL_KNOBS = ("API_CPUS", "API_MEMORY", "API_REPLICAS", "WEB_CONCURRENCY", "LB_CPUS", "LB_MEMORY")
 
@@ -87,7 +87,7 @@ class DockerBackend:
 
     def cost_sampler(self, cell_dir: Path) -> CgroupSampler | None:
         """The api replicas' and the lb's cgroup CPU and requests served (measure/cost.py), from this host."""
-        roles = {cid: role for cid, role in self._containers().items() if cpu_stat(cid) is not None}
+        roles = {cid: role for cid, role in self._containers().items() if container_cpu(cid) is not None}
         if not roles:
             return None
         sampler = CgroupSampler(roles, cell_dir / THROTTLE_CSV, self.settings.sample_interval_s,

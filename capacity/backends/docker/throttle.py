@@ -28,40 +28,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from capacity.core.periodic import Periodic
 from capacity.core.samples import THROTTLE_COLUMNS as COLUMNS
+from labtools import container_cpu
 
-CGROUP = Path("/sys/fs/cgroup")
 PREDICTION_ROUTES = ("/predict", "/predict/batch", "/model-info")  # what the generators send
 _STUB = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s*$", re.MULTILINE)  # accepts handled requests
-
-
-def _read_stat(path: Path) -> dict[str, int] | None:
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return None
-    return {k: int(v) for k, v in (line.split() for line in lines if len(line.split()) == 2)}
-
-
-def cpu_stat(container_id: str) -> dict[str, int] | None:
-    """A container's CPU counters under cgroup v2 (cpu.stat: usage_usec, throttled_usec) or v1 (cpu.stat with
-    throttled_time in ns, cpuacct.usage in ns), as v2 names them; None if unreadable."""
-    for path in (CGROUP / "system.slice" / f"docker-{container_id}.scope", CGROUP / "docker" / container_id):
-        stat = _read_stat(path / "cpu.stat")
-        if stat is not None:
-            return stat
-    for cpu, acct in ((CGROUP / "cpu" / "docker", CGROUP / "cpuacct" / "docker"),
-                      (CGROUP / "cpu,cpuacct" / "docker", CGROUP / "cpu,cpuacct" / "docker")):
-        stat = _read_stat(cpu / container_id / "cpu.stat")
-        if stat is None:
-            continue
-        try:
-            stat["usage_usec"] = int((acct / container_id / "cpuacct.usage").read_text()) // 1000
-        except (OSError, ValueError):
-            pass
-        if "throttled_time" in stat:
-            stat["throttled_usec"] = stat["throttled_time"] // 1000
-        return stat
-    return None
 
 
 def host_busy_usec() -> int:
@@ -126,7 +96,7 @@ class CgroupSampler(Periodic):
         now = round(time.time(), 3)
         rows: list[tuple] = [(now, "host", "host", host_busy_usec(), 0, 0, 0, "")]
         for cid, role in self.roles.items():
-            stat = cpu_stat(cid)
+            stat = container_cpu(cid)
             if stat is None:
                 continue
             requests = served(role, self._addresses[cid]) if with_requests and cid in self._addresses else None

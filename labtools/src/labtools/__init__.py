@@ -1,6 +1,7 @@
 """What capacity/, bench/ and tests/ share: processes we start and stop, free loopback ports, waiting for an HTTP
-endpoint, appending CSV rows, and the environment of a Locust run."""
+endpoint, appending CSV rows, the environment of a Locust run, and a container's cgroup CPU counters."""
 
+from labtools.cgroup import container_cpu
 from labtools.csvfile import CsvAppender
 from labtools.http import answers, wait_http
 from labtools.locustenv import compose_locust_env, locust_env
@@ -14,6 +15,7 @@ __all__ = [
     "TreeMeter",
     "answers",
     "compose_locust_env",
+    "container_cpu",
     "free_port",
     "locust_env",
     "spawn",
