@@ -50,9 +50,8 @@ def cmd_equivalence(args: argparse.Namespace) -> int:
     else:
         grid = load_grid(args.grid)
         check_machine(grid, os.cpu_count() or 1)
-        equivalence.run(grid, args.users, out, lambda: make_backend(args.backend, settings),
-                        sweep_report=write_report, report=lambda o: write_summary(o, args.users))
-        found = write_summary(out, args.users)
+        found = equivalence.run(grid, args.users, out, lambda: make_backend(args.backend, settings),
+                                sweep_report=write_report, report=lambda o: write_summary(o, args.users))
     print(f"{out}/{SUMMARY}")
     print((out / SUMMARY).read_text().splitlines()[0])
     return 0 if found and all(p.agrees for p in found) else 1

@@ -182,8 +182,10 @@ def step_resources(samples: list[dict], generator_rows: list[dict], t_start: flo
 def generator_name(cell_dir: Path) -> str:
     """Which generator wrote the cell's files: its `*_generator.json` says so for wrk; Locust's does not."""
     files = sorted(cell_dir.glob("*_generator.json"))
+    if not files:
+        return "Locust"
     try:
-        return json.loads(files[0].read_text()).get("generator") or "Locust" if files else "Locust"
+        return json.loads(files[0].read_text()).get("generator") or "Locust"
     except (OSError, ValueError):
         return "Locust"
 
