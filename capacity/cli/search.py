@@ -18,7 +18,15 @@ from pathlib import Path
 from capacity.backends import add_backend_arguments, backend_settings, make_backend
 from capacity.core.endpoints import check_endpoint
 from capacity.core.find_result import FindResult
-from capacity.core.grid import Grid, GridError, check_machine, load_grid, with_generator, with_worker_endpoints
+from capacity.core.grid import (
+    Grid,
+    GridError,
+    check_machine,
+    load_grid,
+    parse_grid,
+    with_generator,
+    with_worker_endpoints,
+)
 from capacity.core.run_info import RUN_JSON, FindParams, RedlineParams, RunInfo
 from capacity.core.settings import Settings
 from capacity.generators.remote_workers import check_master_address
@@ -84,6 +92,8 @@ def add_commands(sub) -> None:
     find.add_argument("--grid", type=Path, default=FIND_GRID, help="load, SLO and lb (and default ladders)")
     find.add_argument("--replicas", type=_ints, help="replica counts to search, e.g. 1,2 (default: the grid's)")
     find.add_argument("--cpus", type=_floats, help="the CPU-per-replica ladder, e.g. 0.05,0.1,0.25 (default: grid's)")
+    find.add_argument("--cpu-period", type=int, metavar="MS", help="the replicas' CFS period in ms (default: the "
+                      "grid's cpu_period_ms, else Docker's 100); docker backend only")
     find.add_argument("--memory", help="a fixed memory limit per replica (default: sized from a probe cell)")
     find.add_argument("--margin", type=float, default=0.25, help="memory margin over the peak RSS (0.25 = +25%%)")
     find.add_argument("--repeats", type=int, default=3, help="measurements of each boundary cell")
@@ -163,6 +173,12 @@ def cmd_find(args: argparse.Namespace) -> int:
     if args.workers is not None:
         grid = grid.model_copy(update={"load": grid.load.model_copy(update={"workers": args.workers})})
     replicas, ladder = args.replicas or list(grid.grid.replicas), args.cpus or list(grid.grid.cpus)
+    periods = [args.cpu_period] if args.cpu_period is not None else grid.grid.cpu_period_ms
+    if len(periods) != 1:
+        raise GridError(f"find measures one CFS period; the grid has cpu_period_ms = {periods}")
+    knobs = {**grid.grid.model_dump(), "cpus": sorted(set(ladder)), "cpu_period_ms": periods}
+    parse_grid({**grid.model_dump(), "grid": knobs})  # the ladder against the period (a quota >= 1 ms)
+    grid = grid.model_copy(update={"grid": grid.grid.model_copy(update={"cpu_period_ms": periods})})
     if args.users < 1 or args.repeats < 1:
         raise GridError("--users and --repeats must be >= 1")
     settings = _settings(args, grid)

@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import labtools
-from capacity.core.grid import Grid, Lb, Load, memory_bytes
+from capacity.core.grid import DEFAULT_CPU_PERIOD_MS, Grid, Lb, Load, memory_bytes
 
 
 class CellError(RuntimeError):
@@ -26,16 +26,23 @@ class Cell:
     memory: str  # per replica, Docker's notation
     replicas: int
     processes: int  # server processes (WEB_CONCURRENCY) per replica
+    cpu_period_ms: int = DEFAULT_CPU_PERIOD_MS  # the replicas' CFS period
+
+    @property
+    def default_period(self) -> bool:
+        return self.cpu_period_ms == DEFAULT_CPU_PERIOD_MS
 
     @property
     def slug(self) -> str:
         """Stable folder name made of the values only, so a resumed run finds its cells again."""
-        return f"cpu{self.cpus:g}-mem{self.memory}-x{self.replicas}-p{self.processes}"
+        period = "" if self.default_period else f"-period{self.cpu_period_ms}ms"
+        return f"cpu{self.cpus:g}-mem{self.memory}-x{self.replicas}-p{self.processes}{period}"
 
     @property
     def label(self) -> str:
         procs = f", {self.processes} proc" if self.processes != 1 else ""
-        return f"{self.replicas} x ({self.cpus:g} CPU, {self.memory}{procs})"
+        period = "" if self.default_period else f", {self.cpu_period_ms} ms period"
+        return f"{self.replicas} x ({self.cpus:g} CPU, {self.memory}{procs}{period})"
 
     @property
     def memory_bytes(self) -> int:
@@ -65,10 +72,10 @@ class Cell:
 
 
 def expand(grid: Grid) -> list[Cell]:
-    """Every combination, in the grid's own order (cpus outermost, processes innermost)."""
+    """Every combination, in the grid's own order (cpus outermost, CFS period innermost)."""
     knobs = grid.grid
-    combos = itertools.product(knobs.cpus, knobs.memory, knobs.replicas, knobs.processes)
-    return [Cell(i, c, m, r, p) for i, (c, m, r, p) in enumerate(combos, start=1)]
+    combos = itertools.product(knobs.cpus, knobs.memory, knobs.replicas, knobs.processes, knobs.cpu_period_ms)
+    return [Cell(i, *combo) for i, combo in enumerate(combos, start=1)]
 
 
 def locust_env(load: Load) -> dict[str, str]:

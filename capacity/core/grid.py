@@ -9,6 +9,7 @@ endpoints of other hosts that run more Locust workers). Every error names its fi
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -23,6 +24,9 @@ _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)([kmg]?)$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 DOCKER_MIN_MEMORY = 6 * 1024**2  # Docker refuses a memory limit below 6 MiB
+
+
+DEFAULT_CPU_PERIOD_MS = 100  # CFS period, Docker's default
 
 
 class GridError(ValueError):
@@ -69,10 +73,17 @@ class Knobs(_Strict):
     memory: list[MemoryStr] = Field(min_length=1)
     replicas: list[Annotated[int, Field(ge=1, le=32)]] = Field(min_length=1)
     processes: list[Annotated[int, Field(ge=1, le=32)]] = Field(default=[1], min_length=1)
+    # the replicas' CFS period (ms): Docker's and Kubernetes' default is 100; a quota below ~0.25 core stalls up
+    # to (1 - cpus) x period whenever it runs out, so a shorter period trades stall length for more of them
+    cpu_period_ms: list[Annotated[int, Field(ge=1, le=1000)]] = Field(default=[DEFAULT_CPU_PERIOD_MS], min_length=1)
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> Knobs:
-        for name in ("cpus", "memory", "replicas", "processes"):
+        for cpus, period in itertools.product(self.cpus, self.cpu_period_ms):
+            if cpus * period < 1:
+                raise ValueError(f"{cpus:g} CPU at a {period} ms period is a {cpus * period:g} ms quota: the "
+                                 "kernel's minimum is 1 ms")
+        for name in ("cpus", "memory", "replicas", "processes", "cpu_period_ms"):
             values = getattr(self, name)
             keys = [memory_bytes(v) for v in values] if name == "memory" else values
             if len(set(keys)) != len(keys):

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from capacity.core.cells import Cell
+from capacity.core.grid import DEFAULT_CPU_PERIOD_MS
 from capacity.core.status import Status
 
 CELL_JSON = "cell.json"
@@ -96,6 +97,7 @@ class CellInfo(_Strict):
     memory: str
     replicas: int
     processes: int
+    cpu_period_ms: int = DEFAULT_CPU_PERIOD_MS  # absent from the cell.json files written before the knob
     slug: str
     label: str
     total_cpus: float
@@ -105,7 +107,7 @@ class CellInfo(_Strict):
         return cls(**cell.as_dict())
 
     def to_cell(self) -> Cell:
-        return Cell(self.index, self.cpus, self.memory, self.replicas, self.processes)
+        return Cell(self.index, self.cpus, self.memory, self.replicas, self.processes, self.cpu_period_ms)
 
 
 class CellRecord(_Strict):

@@ -51,7 +51,7 @@ class Finder:
         self.startup_peak_mb: float | None = None
 
     def cell(self, replicas: int, cpus: float, memory: str | None = None) -> Cell:
-        return Cell(len(self.log) + 1, cpus, memory or self.memory, replicas, 1)
+        return Cell(len(self.log) + 1, cpus, memory or self.memory, replicas, 1, self.grid.grid.cpu_period_ms[0])
 
     def run(self, cell: Cell, name: str, startup: bool = False) -> tuple[str, list[str], CellRecord]:
         """Measure (or read back) one cell; `startup`: its start-up first, in the same turn."""

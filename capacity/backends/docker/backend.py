@@ -31,7 +31,7 @@ from capacity.core.samples import THROTTLE_CSV
 from capacity.core.settings import Settings
 from capacity.generators import compose_generator
 from capacity.generators.compose_locust import tail as _tail
-from labtools import CsvAppender, container_cpu
+from labtools import CsvAppender, container_cpu, cpu_period_us, set_cpu_period
 
 CELL_KNOBS = ("API_CPUS", "API_MEMORY", "API_REPLICAS", "WEB_CONCURRENCY", "LB_CPUS", "LB_MEMORY")
 
@@ -66,7 +66,10 @@ class DockerBackend:
             notes = self.generator.prepare(grid)
         except CellError as exc:
             raise CellError(f"docker backend: {exc}") from None
-        return [f"Docker backend: lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory}.", *notes]
+        periods = ", ".join(f"{p} ms" for p in grid.grid.cpu_period_ms)
+        return [f"Docker backend: lb fixed at {grid.lb.cpus:g} CPU / {grid.lb.memory}; api replicas' CFS period "
+                f"{periods} (Docker's default 100 ms; others written into their cgroups after `docker update`).",
+                *notes]
 
     def run_cell(self, cell: Cell, grid: Grid, cell_dir: Path) -> CellEvents:
         return run_deployed(self, cell, grid, cell_dir)
@@ -78,6 +81,8 @@ class DockerBackend:
         """Give the api the cell's knobs; the environment the generator runs with."""
         env = cell.env(grid.lb)
         self._up(env, cell.cpus)
+        if not cell.default_period:
+            self._set_period(cell)
         return env
 
     def sampler(self, writer: CsvAppender) -> DockerSampler:
@@ -112,6 +117,17 @@ class DockerBackend:
             updated = docker("update", "--cpus", f"{cpus:g}", *ids)
             if not ids or updated.returncode != 0:
                 raise CellError(f"docker update --cpus {cpus:g} of the api replicas failed: {_tail(updated.stderr, 3)}")
+
+    def _set_period(self, cell: Cell) -> None:
+        """The cell's CFS period, written into each replica's cgroup from this host (root): Docker has no update
+        for it on a container whose limit came from `cpus`; the kernel's counters (nr_periods) then show it."""
+        for cid in self._compose("ps", "-q", "api").stdout.split():  # full ids, as the cgroup tree names them
+            try:
+                set_cpu_period(cid, cell.cpus, cell.cpu_period_ms * 1000)
+            except (OSError, ValueError) as exc:
+                raise CellError(f"CFS period {cell.cpu_period_ms} ms for api replica {cid[:12]}: {exc}") from None
+            if cpu_period_us(cid) != cell.cpu_period_ms * 1000:
+                raise CellError(f"api replica {cid[:12]}: the kernel kept a CFS period of {cpu_period_us(cid)} us")
 
     def wait_ready(self) -> None:
         wait_ready_through_lb(self.settings)

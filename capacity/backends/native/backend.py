@@ -21,7 +21,7 @@ from capacity.backends.native.startup import native_startup
 from capacity.backends.native.watch import Watched, Watcher
 from capacity.backends.startup import Startup
 from capacity.core.cells import Cell, CellError, GeneratorError
-from capacity.core.grid import Grid, Lb
+from capacity.core.grid import DEFAULT_CPU_PERIOD_MS, Grid, Lb
 from capacity.core.provenance import ROOT
 from capacity.core.records import CellEvents
 from capacity.core.samples import RESOURCES_CSV, sample_writer
@@ -46,6 +46,8 @@ class NativeBackend:
 
     def prepare(self, grid: Grid, out: Path) -> list[str]:
         """Check the tools; return the notes the report must carry."""
+        if grid.grid.cpu_period_ms != [DEFAULT_CPU_PERIOD_MS]:
+            raise CellError("native backend: cpu_period_ms needs the docker backend (it writes the replicas' cgroups)")
         if shutil.which("taskset") is None:
             raise CellError("native backend: `taskset` (util-linux) not found")
         rounded = sorted({c for c in grid.grid.cpus if c != math.ceil(c)})

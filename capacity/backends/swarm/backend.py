@@ -23,7 +23,7 @@ from capacity.backends.swarm.service import Limits, ServiceKnobs, Task, converge
 from capacity.backends.swarm.stats import Node, SwarmSampler
 from capacity.core.cells import Cell, CellError
 from capacity.core.endpoints import parse_endpoints
-from capacity.core.grid import Grid, Lb, memory_bytes
+from capacity.core.grid import DEFAULT_CPU_PERIOD_MS, Grid, Lb, memory_bytes
 from capacity.core.records import CellEvents
 from capacity.core.settings import Settings
 from capacity.generators import compose_generator
@@ -74,6 +74,8 @@ class SwarmBackend:
                 if t.state == "running"]
 
     def prepare(self, grid: Grid, out: Path) -> list[str]:
+        if grid.grid.cpu_period_ms != [DEFAULT_CPU_PERIOD_MS]:
+            raise CellError("swarm backend: cpu_period_ms needs the docker backend (it writes the replicas' cgroups)")
         if not out.resolve().is_relative_to(self.results):
             raise CellError(f"swarm backend: --out must be under {self.results} (the generator writes through "
                             "that mount)")

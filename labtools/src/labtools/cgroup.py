@@ -36,3 +36,45 @@ def container_cpu(container_id: str) -> dict[str, int] | None:
             stat["throttled_usec"] = stat["throttled_time"] // 1000
         return stat
     return None
+
+
+MIN_QUOTA_US = 1000  # the kernel refuses a CFS quota under 1 ms (and a period outside 1 ms - 1 s)
+
+
+def _container_dirs(container_id: str) -> list[Path]:
+    return [CGROUP / "system.slice" / f"docker-{container_id}.scope", CGROUP / "docker" / container_id,
+            CGROUP / "cpu" / "docker" / container_id, CGROUP / "cpu,cpuacct" / "docker" / container_id]
+
+
+def set_cpu_period(container_id: str, cpus: float, period_us: int) -> None:
+    """Give a running container `cpus` cores per `period_us` CFS period, written from the host (Docker refuses
+    `docker update --cpu-period` on a container created with `--cpus`, as compose's limits.cpus creates it).
+    Raises ValueError for a quota under 1 ms, OSError when the container has no writable cgroup here."""
+    quota = round(cpus * period_us)
+    if quota < MIN_QUOTA_US or not 1000 <= period_us <= 1_000_000:
+        raise ValueError(f"{cpus:g} CPU per {period_us / 1000:g} ms period is a {quota / 1000:g} ms quota: the "
+                         "kernel needs a quota >= 1 ms and a period of 1-1000 ms")
+    for path in _container_dirs(container_id):
+        if (path / "cpu.max").exists():  # v2: "quota period" in one write
+            (path / "cpu.max").write_text(f"{quota} {period_us}")
+            return
+        if (path / "cpu.cfs_period_us").exists():  # v1: two writes, ordered so quota/period never exceeds cpus
+            shorter = period_us < int((path / "cpu.cfs_period_us").read_text())
+            order = [("cpu.cfs_quota_us", quota), ("cpu.cfs_period_us", period_us)]
+            for name, value in (order if shorter else order[::-1]):
+                (path / name).write_text(str(value))
+            return
+    raise OSError(f"container {container_id[:12]}: no cgroup CPU controller found under {CGROUP}")
+
+
+def cpu_period_us(container_id: str) -> int | None:
+    """The container's CFS period as the kernel has it (v2 cpu.max or v1 cpu.cfs_period_us); None if unreadable."""
+    for path in _container_dirs(container_id):
+        try:
+            if (path / "cpu.max").exists():
+                return int((path / "cpu.max").read_text().split()[1])
+            if (path / "cpu.cfs_period_us").exists():
+                return int((path / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError, IndexError):
+            return None
+    return None
