@@ -21,7 +21,15 @@ from capacity.campaign.cell import Backend
 from capacity.cli.equivalence import add_equivalence, cmd_equivalence
 from capacity.cli.search import add_commands, add_worker_endpoint, report, run
 from capacity.core.cells import CellError, expand
-from capacity.core.grid import Grid, GridError, check_machine, load_grid, with_generator, with_worker_endpoints
+from capacity.core.grid import (
+    Grid,
+    GridError,
+    check_machine,
+    check_period_backend,
+    load_grid,
+    with_generator,
+    with_worker_endpoints,
+)
 from capacity.core.run_info import RUN_JSON
 from capacity.core.settings import Settings
 from capacity.report.sweep import write_report
@@ -56,6 +64,7 @@ def sweep(grid: Grid, backend: Backend, out: Path, progress: bool = True) -> Pat
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     grid = with_worker_endpoints(with_generator(load_grid(args.grid), args.generator), args.worker_endpoint,
                                 args.backend)
+    check_period_backend(grid, args.backend)
     check_machine(grid, os.cpu_count() or 1)
     if args.tracking_uri and args.backend == "docker":
         print("note: --tracking-uri is ignored by the docker backend (its api uses the stack's mlflow)",

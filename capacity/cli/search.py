@@ -22,6 +22,7 @@ from capacity.core.grid import (
     Grid,
     GridError,
     check_machine,
+    check_period_backend,
     load_grid,
     parse_grid,
     with_generator,
@@ -127,6 +128,7 @@ def cmd_redline(args: argparse.Namespace) -> int:
 
     grid = with_worker_endpoints(with_generator(load_grid(args.grid), args.generator), args.worker_endpoint,
                                 args.backend)
+    check_period_backend(grid, args.backend)
     check_machine(grid, os.cpu_count() or 1)
     if args.repeats < 1 or (args.step is not None and args.step < 1):
         raise GridError("--repeats and --step must be >= 1")
@@ -176,9 +178,10 @@ def cmd_find(args: argparse.Namespace) -> int:
     periods = [args.cpu_period] if args.cpu_period is not None else grid.grid.cpu_period_ms
     if len(periods) != 1:
         raise GridError(f"find measures one CFS period; the grid has cpu_period_ms = {periods}")
-    knobs = {**grid.grid.model_dump(), "cpus": sorted(set(ladder)), "cpu_period_ms": periods}
-    parse_grid({**grid.model_dump(), "grid": knobs})  # the ladder against the period (a quota >= 1 ms)
-    grid = grid.model_copy(update={"grid": grid.grid.model_copy(update={"cpu_period_ms": periods})})
+    ladder_knobs = {**grid.grid.model_dump(), "cpus": sorted(set(ladder)), "cpu_period_ms": periods}
+    parse_grid({**grid.model_dump(), "grid": ladder_knobs})  # the ladder against the period (a quota >= 1 ms)
+    knobs = grid.grid.model_copy(update={"cpu_period_ms": periods})
+    grid = check_period_backend(grid.model_copy(update={"grid": knobs}), args.backend)
     if args.users < 1 or args.repeats < 1:
         raise GridError("--users and --repeats must be >= 1")
     settings = _settings(args, grid)

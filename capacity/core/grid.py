@@ -215,6 +215,13 @@ def load_grid(path: Path | str) -> Grid:
         raise GridError(f"{path}:\n{exc}") from None
 
 
+def check_period_backend(grid: Grid, backend: str) -> Grid:
+    """A CFS period other than Docker's default is written into the replicas' cgroups: the docker backend's job."""
+    if grid.grid.cpu_period_ms != [DEFAULT_CPU_PERIOD_MS] and backend != "docker":
+        raise GridError(f"grid.cpu_period_ms {grid.grid.cpu_period_ms} needs --backend docker, not {backend}")
+    return grid
+
+
 def with_worker_endpoints(grid: Grid, urls: list[str] | None, backend: str) -> Grid:
     """`--worker-endpoint URL...` replaces the grid's `[generators] endpoints`; only the docker backend has them."""
     if urls:

@@ -53,3 +53,28 @@ def test_native_core_sets_round_up_to_whole_cores():
     assert core_sets(1.5, 2, [0, 1]) == [[0, 1], [0, 1]]
     assert core_sets(4.0, 1, [0, 1]) == [[0, 1]]
     assert core_sets(1.0, 3, [2, 3]) == [[2], [3], [2]]
+
+
+def test_the_cfs_period_is_an_axis_named_only_when_not_dockers_default():
+    cells = expand(parse_grid({"grid": {"cpus": [0.1], "memory": ["256M"], "replicas": [1], "cpu_period_ms": [100, 10]},
+                               "load": {"users": 100, "spawn_rate": 10}}))
+    assert [c.slug for c in cells] == ["cpu0.1-mem256M-x1-p1", "cpu0.1-mem256M-x1-p1-period10ms"]
+    assert [c.label for c in cells] == ["1 x (0.1 CPU, 256M)", "1 x (0.1 CPU, 256M, 10 ms period)"]
+    assert cells[0].env(Lb()) == cells[1].env(Lb())  # compose never sees it: the backend writes the cgroup
+
+
+def test_a_cell_json_from_before_the_period_reads_as_100_ms():
+    from capacity.core.records import CellInfo
+    old = {k: v for k, v in Cell(3, 0.25, "256M", 2, 1).as_dict().items() if k != "cpu_period_ms"}
+    assert CellInfo(**old).to_cell() == Cell(3, 0.25, "256M", 2, 1, 100)
+
+
+def test_find_refuses_a_cfs_period_that_would_give_a_quota_under_1_ms(capsys, tmp_path):
+    from capacity.__main__ import main
+    out = tmp_path / "run"
+    code = main(["find", "--users", "10", "--cpus", "0.05,0.1", "--cpu-period", "10", "--out", str(out)])
+    assert code == 2 and "0.05 CPU at a 10 ms period is a 0.5 ms quota" in capsys.readouterr().err
+    code = main(["find", "--users", "10", "--cpu-period", "10", "--backend", "native", "--cpus", "1",
+                 "--out", str(out)])
+    assert code == 2 and "grid.cpu_period_ms [10] needs --backend docker, not native" in capsys.readouterr().err
+    assert not out.exists()

@@ -49,6 +49,10 @@ def test_assignment_grid_is_the_10k_ramp():
     ({"slo": {"p95_ms": 0}}, "slo.p95_ms: must be > 0, got 0"),
     ({"slo": {"p95": 100}}, "slo.p95: unknown field"),
     ({"lb": {"memory": "x"}}, "lb.memory: must look like 512M"),
+    ({"grid": {"cpu_period_ms": [0]}}, "grid.cpu_period_ms[0]: must be >= 1, got 0"),
+    ({"grid": {"cpu_period_ms": [2000]}}, "grid.cpu_period_ms[0]: must be <= 1000, got 2000"),
+    ({"grid": {"cpus": [0.05], "cpu_period_ms": [10]}},
+     "0.05 CPU at a 10 ms period is a 0.5 ms quota: the kernel's minimum is 1 ms"),
 ])
 def test_bad_values_name_their_field(tables, message):
     with pytest.raises(GridError) as info:

@@ -2,7 +2,8 @@
 `python -m capacity sweep --backend docker --generator wrk` (the wrk image built from Debian's package, on the
 stack's network) passes with 0 failures, sends our users' request mix, and records what every cell now carries
 from the cgroups: per replica and for the lb the CPU used, the requests counted, CPU per request, the idle
-baseline, throttling, and the host's cores (issues 21 and 22).
+baseline, throttling, and the host's cores (issues 21 and 22). The cell runs its replicas at a 10 ms CFS period
+(cpu_period_ms, written into their cgroups from the host): the kernel's own period counter shows it.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from capacity.core.records import CellRecord
 from capacity.measure.throttle import read_throttle
 
 OUT = ROOT / "results" / "ci-capacity-wrk"
-CELL = "cpu0.25-mem256M-x2-p1"
+CELL = "cpu0.25-mem256M-x2-p1-period10ms"
 GRID = """name = "wrk-stack"
 description = "one short cell, 2 replicas, loaded by wrk"
 [grid]
 cpus = [0.25]
 memory = ["256M"]
 replicas = [2]
+cpu_period_ms = [10]
 [load]
 users = 100
 spawn_rate = 50
@@ -68,6 +70,14 @@ def test_a_wrk_cell_passes_with_our_mix_and_records_cpu_per_request(lab: Compose
     assert m.api_us_per_request > 0 and m.lb_us_per_request > 0 and m.lb_requests >= m.requests
     assert m.api_idle_cores is not None and m.api_idle_cores < 0.05  # two idle replicas before the load
     assert m.api_throttled_share is not None and m.host_cpu_cores > 0
-    assert {r["role"] for r in read_throttle(OUT / CELL)} == {"api", "lb", "host"}
+    rows = read_throttle(OUT / CELL)
+    assert {r["role"] for r in rows} == {"api", "lb", "host"}
+
+    # 10 ms periods: a busy replica counts up to 100 a second (at Docker's 100 ms, at most 10)
+    assert record.cell.cpu_period_ms == 10 and "10 ms period" in record.cell.label
+    for c in m.api_replicas_cost:
+        mine = [r for r in rows if r["container"] == c["container"] and r["nr_periods"] is not None]
+        rate = (mine[-1]["nr_periods"] - mine[0]["nr_periods"]) / (mine[-1]["timestamp"] - mine[0]["timestamp"])
+        assert rate > 15, f"{c['container']}: {rate:.1f} CFS periods a second"
     print(f"capacity wrk cell: {m.requests} requests, API {m.api_us_per_request} us/request, lb "
           f"{m.lb_us_per_request} us/request, idle {m.api_idle_cores} core, host {m.host_cpu_cores} cores")
