@@ -107,6 +107,11 @@ def offered_rps(users: int, think_time_s: float, response_ms: float) -> float:
     return users / (think_time_s + response_ms / 1000)
 
 
+def knee_response_ms(points: list[Point]) -> float:
+    """The median of the knees' mean response times: the latency the SLO allows at saturation."""
+    return median([p.response_ms for p in points if p.response_ms is not None] or [0.0])
+
+
 @dataclass(frozen=True)
 class Prediction:
     users: int
@@ -126,7 +131,7 @@ class Prediction:
 def predict(fit_: Fit, points: list[Point], users: int, think_time_s: float, replicas: list[int],
             cpu_step: float = 0.05, max_cpus: float = 1.0) -> Prediction | None:
     """The cheapest replicas x CPU the fit says holds `users`, with the fit's mean error as a safety margin."""
-    response = median([p.response_ms for p in points if p.response_ms is not None] or [0.0])
+    response = knee_response_ms(points)
     need = offered_rps(users, think_time_s, response)
     margin = 1 + (fit_.loo_mean_pct or 0.0) / 100
     best = None

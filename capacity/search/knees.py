@@ -3,11 +3,15 @@
 A configuration's knee is the median over its repeats (users and delivered req/s), with the spread (min-max).
 It is a real knee only when every repeat ended on a FAIL step; otherwise it is a lower bound (the generator
 or the host ran out first, or max users held) and it is shown, never fitted.
+
+A prediction asks two models, the empirical fit of the knees (search.fit) and the queueing model of each
+replica's CPU per request (search.queueing), and takes the answer of the one with the smaller held-out error.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
@@ -16,12 +20,13 @@ from capacity.backends.startup import STARTUP_JSON
 from capacity.campaign.run import read_run
 from capacity.core.cells import Cell
 from capacity.core.find_result import FindResult
-from capacity.core.grid import Grid, memory_bytes, parse_grid
+from capacity.core.grid import DEFAULT_CPU_PERIOD_MS, Grid, memory_bytes, parse_grid
 from capacity.core.knee_record import KNEE_JSON, ConfigurationKnee, KneeRecord
 from capacity.core.records import CellInfo, CellRecord
 from capacity.measure.ramp import api_events, judge_ramp, knee_of
+from capacity.search import queueing
 from capacity.search.bisect import memory_limit
-from capacity.search.fit import Point, best_fit, predict
+from capacity.search.fit import REQS_PER_WORKER, Point, best_fit, knee_response_ms, offered_rps, predict
 
 STOPPED = "early_stop.txt"
 MIB = 1024**2
@@ -78,10 +83,11 @@ def _by_configuration(run_dir: Path) -> dict[str, list[KneeRecord]]:
     return groups
 
 
-def configurations(run_dir: Path) -> list[ConfigurationKnee]:
-    """One row per configuration: median knee over its repeats, spread, the knee step's numbers, start-up, cost."""
+def configurations(run_dir: Path, groups: dict[str, list[KneeRecord]] | None = None) -> list[ConfigurationKnee]:
+    """One row per configuration: median knee over its repeats, spread, the knee step's numbers, start-up, cost.
+    `groups`: the run's ramps per configuration when the caller has them (else judged again here)."""
     rows = []
-    for slug, reps in _by_configuration(run_dir).items():
+    for slug, reps in (groups or _by_configuration(run_dir)).items():
         cell, steps = reps[0].cell, [r.step or {} for r in reps]
         kinds = {r.kind for r in reps}
         users = [r.users for r in reps]
@@ -128,22 +134,62 @@ def think_time(run: dict) -> float:
     return parse_grid(run["grid"]).load.think_time_s
 
 
-def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0.25) -> dict:
-    """The cheapest deployment the knees' fit says holds `users`; raises ValueError with too few knees."""
-    run, configs = read_run(run_dir), configurations(run_dir)
+def queueing_loop(run: dict) -> queueing.Loop:
+    grid = parse_grid(run["grid"])
+    return queueing.Loop(grid.load.think_time_s, grid.slo.p95_ms)
+
+
+def knees_and_model(run_dir: Path) -> tuple[list[ConfigurationKnee], queueing.QueueingModel | None]:
+    """The configurations' knees and the queueing model of their steps (None when no step measured CPU)."""
+    groups = _by_configuration(run_dir)
+    rows = configurations(run_dir, groups)
+    try:
+        return rows, queueing.model(groups, rows, queueing_loop(read_run(run_dir)))
+    except ValueError:
+        return rows, None
+
+
+def _answer(replicas: int, cpus: float, memory: str | None) -> dict:
+    return {"replicas": replicas, "cpus": cpus, "memory": memory, "total_cpus": round(cpus * replicas, 6)}
+
+
+def _queueing_fields(model: queueing.QueueingModel, answer: queueing.QueueingPrediction | None) -> dict:
+    return {"queueing": model.describe(), "queueing_cost": [model.cost.a_us, model.cost.b_us_rps],
+            "queueing_loo_mean_pct": model.loo_mean_pct, "queueing_loo_max_pct": model.loo_max_pct,
+            "queueing_loo": [[h.label, h.measured_rps, h.predicted_rps, h.measured_users, h.predicted_users,
+                              h.step_users] for h in model.held_out if h.error_pct is not None],
+            "queueing_knee_users": answer.knee_users if answer else None}
+
+
+def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0.25,
+               cpu_period_ms: int = DEFAULT_CPU_PERIOD_MS) -> dict:
+    """The cheapest deployment that holds `users` by whichever of the knees' fit and the queueing model has the
+    smaller held-out error (the fit alone when the steps give no cost); raises ValueError with too few knees."""
+    run, (configs, model) = read_run(run_dir), knees_and_model(run_dir)
     points = fit_points(configs)
     fit_ = best_fit(points)
     p = predict(fit_, points, users, think_time(run), replicas)
+    q = queueing.predict(model, users, replicas, cpu_period_ms) if model else None
+    use_model = model is not None and model.loo_mean_pct is not None and (
+        fit_.loo_mean_pct is None or model.loo_mean_pct < fit_.loo_mean_pct)
     peaks = [c.api_mem_peak_mb for c in configs] + [c.startup.get("peak_mem_mb") for c in configs]
     memory = memory_limit([x for x in peaks if x], margin) if any(peaks) else None
     data = {"users": users, "knees_run": str(run_dir), "knees": len(points), "fit": fit_.describe(),
             "fit_model": fit_.model, "fit_coef": list(fit_.coef), "loo_mean_pct": fit_.loo_mean_pct,
             "loo_max_pct": fit_.loo_max_pct, "loo": [list(x) for x in fit_.loo], "think_time_s": think_time(run)}
-    if p is None:
+    if model is not None:
+        data |= {"model": "queueing" if use_model else "fit", **_queueing_fields(model, q),
+                 "answers": {"fit": p and _answer(p.replicas, p.cpus, memory),
+                             "queueing": q and _answer(q.replicas, q.cpus, memory)}}
+    chosen = q if use_model else p
+    if chosen is None:
         return data | {"status": "OUT OF RANGE", "answer": None}
-    return data | {"status": "PREDICTED", "offered_rps": round(p.offered_rps, 1), "response_ms": p.response_ms,
-                   "predicted_rps": round(p.predicted_rps, 1), "workers": p.workers,
-                   "answer": {"replicas": p.replicas, "cpus": p.cpus, "memory": memory, "total_cpus": p.total_cpus}}
+    response = knee_response_ms(points)
+    offered = offered_rps(users, think_time(run), response)
+    return data | {"status": "PREDICTED", "offered_rps": round(offered, 1), "response_ms": response,
+                   "predicted_rps": round(q.rps if use_model else p.predicted_rps, 1),
+                   "workers": math.ceil(offered / REQS_PER_WORKER),
+                   "answer": _answer(chosen.replicas, chosen.cpus, memory)}
 
 
 def confirm_command(data: FindResult, backend: str = "docker", out: str | None = None) -> str:
