@@ -139,9 +139,11 @@ def queueing_loop(run: dict) -> queueing.Loop:
     return queueing.Loop(grid.load.think_time_s, grid.slo.p95_ms)
 
 
-def knees_and_model(run_dir: Path) -> tuple[list[ConfigurationKnee], queueing.QueueingModel | None]:
-    """The configurations' knees and the queueing model of their steps (None when no step measured CPU)."""
-    groups = _by_configuration(run_dir)
+def knees_and_model(run_dir: Path, groups: dict[str, list[KneeRecord]] | None = None,
+                    ) -> tuple[list[ConfigurationKnee], queueing.QueueingModel | None]:
+    """The configurations' knees and the queueing model of their steps (None when no step measured CPU).
+    `groups`: the run's ramps per configuration when the caller has them (else judged again here)."""
+    groups = groups or _by_configuration(run_dir)
     rows = configurations(run_dir, groups)
     try:
         return rows, queueing.model(groups, rows, queueing_loop(read_run(run_dir)))
@@ -162,10 +164,11 @@ def _queueing_fields(model: queueing.QueueingModel, answer: queueing.QueueingPre
 
 
 def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0.25,
-               cpu_period_ms: int = DEFAULT_CPU_PERIOD_MS) -> dict:
+               cpu_period_ms: int = DEFAULT_CPU_PERIOD_MS, groups: dict[str, list[KneeRecord]] | None = None) -> dict:
     """The cheapest deployment that holds `users` by whichever of the knees' fit and the queueing model has the
-    smaller held-out error (the fit alone when the steps give no cost); raises ValueError with too few knees."""
-    run, (configs, model) = read_run(run_dir), knees_and_model(run_dir)
+    smaller held-out error (the fit alone when the steps give no cost); raises ValueError with too few knees.
+    `groups` as for knees_and_model."""
+    run, (configs, model) = read_run(run_dir), knees_and_model(run_dir, groups)
     points = fit_points(configs)
     fit_ = best_fit(points)
     p = predict(fit_, points, users, think_time(run), replicas)
