@@ -1,11 +1,7 @@
 """A knee predicted from the physics: the API's CPU per request, its CPU quota and period, and the SLO.
 
-Cost, per replica: us/request = a + b / rate (rate = req/s per replica), least squares (numpy) over the passing
-steps of every ramp. a is the CPU a request costs once requests come back to back; b (us x req/s, i.e. b / 1e6
-cores) is what a replica spends besides, as when each request wakes the event loop on its own: at low rates
-today's API spends ~2x its cost at saturation. A replica saturates where its quota is spent:
-X_sat = (cpus - b / 1e6) / a, at most one core per server process; its service demand in wall time is the cost at
-that rate, D = 1 / X_sat.
+Cost, per replica: the CPU per request at the rate a replica serves (search.cost_curve). A replica saturates at
+X_sat, where that cost fills its quota; its service demand in wall time is the cost at that rate, D = 1 / X_sat.
 
 Queue, per replica: a closed loop of N / replicas users (the lb spreads requests evenly), each thinking Z (the
 mean of wait_min and wait_max), in front of one processor-sharing server of demand D. Exact Mean Value Analysis:
@@ -15,7 +11,8 @@ is the largest N whose p95 stays within the SLO. The lb (fixed limits) and the g
 
 Held out: each configuration's knee is predicted from a cost fitted on the other configurations' steps only, the
 prediction rounded down to that ramp's step (what its ramp could have shown), and compared with the measured
-median knee in req/s, as search.fit scores its fits; only real knees are scored.
+median knee in req/s, as search.fit scores its fits; only real knees are scored. Of the cost's forms, the one with
+the smaller mean held-out error is the model, as search.fit picks its fit.
 """
 
 from __future__ import annotations
@@ -25,26 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from statistics import fmean
 
-import numpy as np
-
 from capacity.core.knee_record import ConfigurationKnee, KneeRecord
+from capacity.search.cost_curve import FORMS, Cost, fit_cost
 
 LN20 = math.log(20)  # an exponential's 95th percentile, in means
-
-
-@dataclass(frozen=True)
-class Cost:
-    a_us: float  # us per request at saturation
-    b_us_rps: float  # us x req/s: b / 1e6 cores per replica besides
-    steps: int
-
-    def saturation_rps(self, cpus: float, processes: int = 1) -> float:
-        """Req/s one replica serves with its quota spent (0: the fixed part alone spends it)."""
-        return max(min(cpus, processes) - self.b_us_rps / 1e6, 0.0) * 1e6 / self.a_us
-
-    def describe(self) -> str:
-        return (f"us/request = {self.a_us:,.0f} + {self.b_us_rps:,.0f} / (req/s per replica), "
-                f"from {self.steps} passing steps")
 
 
 @dataclass(frozen=True)
@@ -58,37 +39,6 @@ class Replica:
 class Loop:
     think_s: float
     slo_p95_ms: float
-
-
-def step_us_per_request(step: dict) -> float | None:
-    """The API's CPU per request at a step: the cgroup's (runs since 2026-12-06), else docker stats' cores."""
-    if step.get("api_us_per_request") is not None:
-        return step["api_us_per_request"]
-    cores = step.get("api_cpu_cores", step.get("api_cpu_cores_mean"))
-    rps = step.get("delivered_rps")
-    return cores / rps * 1e6 if cores is not None and rps else None
-
-
-def cost_points(ramps: list[KneeRecord]) -> list[tuple[float, float]]:
-    """(req/s per replica, us per request) of every passing step with both measured."""
-    points = []
-    for ramp in ramps:
-        for step in ramp.steps:
-            us = step_us_per_request(step)
-            if step.get("status") == "pass" and us and step.get("delivered_rps"):
-                points.append((step["delivered_rps"] / ramp.cell.replicas, us))
-    return points
-
-
-def fit_cost(ramps: list[KneeRecord]) -> Cost:
-    points = cost_points(ramps)
-    if len({rate for rate, _ in points}) < 2:
-        raise ValueError(f"cost fit: needs passing steps at 2 rates or more with CPU measured, got {len(points)}")
-    rate, us = np.array(points).T
-    (a, b), *_ = np.linalg.lstsq(np.c_[np.ones_like(rate), 1 / rate], us, rcond=None)
-    if a <= 0:
-        raise ValueError(f"cost fit: {a:.0f} us per request at saturation is no cost")
-    return Cost(float(a), float(b), len(points))
 
 
 def mva(demand_s: float, think_s: float) -> Iterator[tuple[int, float, float]]:
@@ -186,9 +136,10 @@ def replica_of(ramp: KneeRecord) -> Replica:
     return Replica(ramp.cell.cpus, ramp.cell.cpu_period_ms, ramp.cell.processes)
 
 
-def held_out(slug: str, groups: dict[str, list[KneeRecord]], row: ConfigurationKnee, loop: Loop) -> HeldOut:
+def held_out(slug: str, groups: dict[str, list[KneeRecord]], row: ConfigurationKnee, loop: Loop,
+             form: str) -> HeldOut:
     """The configuration's knee predicted from a cost fitted on the other configurations' steps."""
-    cost = fit_cost([r for other, ramps in groups.items() if other != slug for r in ramps])
+    cost = fit_cost([r for other, ramps in groups.items() if other != slug for r in ramps], form)
     ramp = groups[slug][0]
     replica, step = replica_of(ramp), ramp.step_users or 1
     users = knee(cost, replica, row.replicas, loop)[0] // step * step
@@ -196,17 +147,31 @@ def held_out(slug: str, groups: dict[str, list[KneeRecord]], row: ConfigurationK
     return HeldOut(row.label, row.kind, step, row.users, row.rps, users, rps)
 
 
-def model(groups: dict[str, list[KneeRecord]], rows: list[ConfigurationKnee], loop: Loop) -> QueueingModel:
-    """The queueing model of a redline run: `groups` its ramps per configuration slug, `rows` their knees
-    (search.knees.configurations). Raises ValueError when the steps do not give a cost."""
-    cost = fit_cost([r for ramps in groups.values() for r in ramps])
+def model_of(groups: dict[str, list[KneeRecord]], rows: list[ConfigurationKnee], loop: Loop,
+             form: str) -> QueueingModel:
+    cost = fit_cost([r for ramps in groups.values() for r in ramps], form)
     held = []
     for row in rows:
         try:
-            held.append(held_out(row.slug, groups, row, loop))
+            held.append(held_out(row.slug, groups, row, loop, form))
         except ValueError:  # the other configurations' steps alone give no cost
             continue
     return QueueingModel(cost, loop, tuple(held))
+
+
+def model(groups: dict[str, list[KneeRecord]], rows: list[ConfigurationKnee], loop: Loop) -> QueueingModel:
+    """The queueing model of a redline run: `groups` its ramps per configuration slug, `rows` their knees
+    (search.knees.configurations); the cost's form with the smaller mean held-out error (the first form when
+    none is scored). Raises ValueError when the steps do not give a cost."""
+    models = []
+    for form in FORMS:
+        try:
+            models.append(model_of(groups, rows, loop, form))
+        except ValueError:
+            continue
+    if not models:
+        raise ValueError("queueing model: no form of the cost fits these steps")
+    return min(models, key=lambda m: (m.loo_mean_pct is None, m.loo_mean_pct or 0.0))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from capacity.core.find_result import FindResult
 from capacity.core.knee_record import KneeRecord
 from capacity.report.search import write_find_report
 from capacity.search import queueing
+from capacity.search.cost_curve import Cost, fit_cost, step_us_per_request
 from capacity.search.knees import knees_and_model, prediction
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,25 +46,31 @@ def test_mva_of_many_users_saturates_the_server():
 
 
 def test_the_cost_prefers_the_cgroup_and_falls_back_to_docker_stats():
-    assert queueing.step_us_per_request({"api_us_per_request": 95.0, "api_cpu_cores": 1.0}) == 95.0
-    assert queueing.step_us_per_request({"api_cpu_cores": 0.2, "delivered_rps": 1000}) == pytest.approx(200)
-    assert queueing.step_us_per_request({"api_cpu_cores_mean": 0.1, "delivered_rps": 500}) == pytest.approx(200)
-    assert queueing.step_us_per_request({"delivered_rps": 500}) is None
+    assert step_us_per_request({"api_us_per_request": 95.0, "api_cpu_cores": 1.0}) == 95.0
+    assert step_us_per_request({"api_cpu_cores": 0.2, "delivered_rps": 1000}) == pytest.approx(200)
+    assert step_us_per_request({"api_cpu_cores_mean": 0.1, "delivered_rps": 500}) == pytest.approx(200)
+    assert step_us_per_request({"delivered_rps": 500}) is None
 
 
 def test_the_cost_fit_on_recorded_steps():
-    cost = queueing.fit_cost([r for ramps in recorded().values() for r in ramps])
-    assert cost.steps == 30  # the passing steps of the five ramps
-    assert 200 < cost.a_us < 300 and cost.b_us_rps > 0  # ~250 us at saturation (Locust era), more at low rates
-    assert cost.saturation_rps(0.1) == pytest.approx((0.1 - cost.b_us_rps / 1e6) * 1e6 / cost.a_us)
-    assert cost.saturation_rps(2.0) == cost.saturation_rps(1.0)  # one server process uses one core at most
-    assert cost.saturation_rps(0.01) == 0.0  # the fixed part alone spends the quota
+    ramps = [r for ramps in recorded().values() for r in ramps]
+    overhead, power = fit_cost(ramps, "overhead"), fit_cost(ramps, "power")
+    assert overhead.steps == power.steps == 30  # the passing steps of the five ramps
+    a, b = overhead.coef
+    assert 200 < a < 300 and b > 0  # ~250 us once requests come back to back (Locust era), more at low rates
+    assert -1 < power.coef[1] < 0  # falling with the rate, more slowly than the rate grows
+    for cost in (overhead, power):  # the saturation rate is where the cost fills the quota
+        rate = cost.saturation_rps(0.1)
+        assert cost.us_per_request(rate) * rate / 1e6 == pytest.approx(0.1)
+        assert cost.us_per_request(100) > cost.us_per_request(1000)
+        assert cost.saturation_rps(2.0) == cost.saturation_rps(1.0)  # one server process uses one core at most
+    assert overhead.saturation_rps(0.01) == 0.0  # the overhead alone spends the quota
     with pytest.raises(ValueError, match="needs passing steps at 2 rates"):
-        queueing.fit_cost([])
+        fit_cost([], "power")
 
 
 def test_the_knee_grows_with_cpu_and_stops_short_of_saturation():
-    cost, loop = queueing.Cost(100.0, 10_000.0, 1), queueing.Loop(1.75, 500.0)
+    cost, loop = Cost("overhead", (100.0, 10_000.0), 1), queueing.Loop(1.75, 500.0)
     users, rps = queueing.knee(cost, queueing.Replica(0.5, 100), 1, loop)
     assert rps < cost.saturation_rps(0.5) and users == pytest.approx(rps * 1.75, rel=0.2)
     assert queueing.knee(cost, queueing.Replica(0.5, 100), 2, loop)[0] == 2 * users
@@ -82,6 +89,8 @@ def test_each_configuration_held_out_on_recorded_ramps():
     assert tenth.error_pct < 2
     assert held["1 x (0.05 CPU, 256M)"].error_pct > 50  # its throttled replica served more than the cost says
     assert model.loo_mean_pct == pytest.approx(16.3, abs=0.1) and model.loo_max_pct == pytest.approx(58.4, abs=0.1)
+    power = queueing.model_of(recorded(), rows, model.loop, "power")  # 27.1% here: the overhead form is the model
+    assert model.cost.form == "overhead" and power.loo_mean_pct > model.loo_mean_pct
 
 
 @pytest.mark.parametrize(("leave_out", "chosen"), [((), "fit"), (("cpu0.05-mem256M-x1-p1",), "queueing")])
