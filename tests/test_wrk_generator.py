@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,26 @@ def _wrkload(*args: str, env: dict) -> subprocess.CompletedProcess:
     full = {**os.environ, "PYTHONPATH": f"{ROOT / 'wrk'}:{ROOT / 'locust'}", **env}
     return subprocess.run([sys.executable, "-m", "wrkload", *args], env=full, capture_output=True, text=True,
                           timeout=DURATION_S + 120, cwd=ROOT)
+
+
+def _wrkload_watched(*args: str, env: dict, history: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """Run wrkload; the history file's rows as first seen while it still ran (what a ramp's watcher reads)."""
+    full = {**os.environ, "PYTHONPATH": f"{ROOT / 'wrk'}:{ROOT / 'locust'}", **env}
+    proc = subprocess.Popen([sys.executable, "-m", "wrkload", *args], env=full, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    early: list[dict] = []
+    try:
+        deadline = time.monotonic() + DURATION_S + 120
+        while proc.poll() is None and not history.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if proc.poll() is None and history.exists():
+            early = _rows(history)
+        out, err = proc.communicate(timeout=DURATION_S + 120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), early
 
 
 def _rows(path: Path) -> list[dict]:
@@ -75,12 +96,16 @@ def test_wrk_run_against_the_real_api(api_server, tmp_path):
 
 @pytest.mark.integration
 def test_wrk_ramp_segments_against_the_real_api(api_server, tmp_path):
-    """Two ramp steps = two wrk processes: the second starts the first step's users steady, adds 50 more."""
+    """Two ramp steps = two wrk processes: the second starts the first step's users steady, adds 50 more; the
+    history is written after each step, so a watcher judges a finished step before the run ends."""
     results = tmp_path / "wrk-ramp"
-    out = _wrkload("run", "--host", api_server.base_url, "--shape", "ramp", "--step-users", "50",
-                   "--step-duration", "6", "--max-users", "100", "--hold", "4", "--spawn-rate", "50",
-                   "--csv", str(results / "locust"), env={"WRK_SAMPLE_INTERVAL_S": "2"})
+    out, early = _wrkload_watched("run", "--host", api_server.base_url, "--shape", "ramp", "--step-users", "50",
+                                  "--step-duration", "6", "--max-users", "100", "--hold", "4", "--spawn-rate", "50",
+                                  "--csv", str(results / "locust"), env={"WRK_SAMPLE_INTERVAL_S": "2"},
+                                  history=results / "locust_stats_history.csv")
     assert out.returncode == 0, out.stdout + out.stderr
+    # The first step's history is on disk while the second step runs (capacity's early stop reads it then).
+    assert early and max(int(r["User Count"]) for r in early) == 50, early[-1:]
     record = json.loads((results / "locust_generator.json").read_text())
     assert [(s["present"], s["new"]) for s in record["segments"]] == [(0, 50), (50, 50)]
     assert len(record["boundary_gaps_s"]) == 1

@@ -78,10 +78,12 @@ def write_history(path: Path, results: list[SegmentResult]) -> None:
                      f"{sum(w[1] for w in window) / RPS_WINDOW_S:.2f}",
                      *map(_fmt, p), total, failures, _fmt(p[0]), f"{spent / total if total else 0.0:.3f}",
                      _fmt(low), _fmt(high), f"{seg.bytes / seg.requests if seg.requests else 0:.1f}"])
-    with open(path, "w", newline="") as fh:
+    partial = path.with_name(path.name + ".part")  # replaced whole: a reader never sees half a file
+    with open(partial, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(HISTORY_COLUMNS)
         w.writerows(rows)
+    partial.replace(path)
 
 
 def write_stats(path: Path, results: list[SegmentResult]) -> None:

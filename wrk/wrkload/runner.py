@@ -92,16 +92,18 @@ def run(host: str, prefix: str | Path, segments: tuple[Segment, ...], load: Sett
     samples.unlink(missing_ok=True)
     rng = random.Random(ws.seed)
     results: list[SegmentResult] = []
+    files = {"stats": Path(prefix + "_stats.csv"), "history": Path(prefix + "_stats_history.csv"),
+             "failures": Path(prefix + "_failures.csv"), "samples": samples, "record": Path(prefix + RUN_SUFFIX)}
     for i, seg in enumerate(segments):
         if stop.is_set():
             break
         results.append(_segment(ws, load, host, seg, work, i, samples, stop, rng))
+        # after every segment, not only at the end: a ramp's watcher (capacity's early stop) judges the finished
+        # steps from this file while the run goes on, and stops a ramp whose step failed
+        output.write_history(files["history"], results)
     if not results:
         raise RuntimeError("stopped before the first segment")
-    files = {"stats": Path(prefix + "_stats.csv"), "history": Path(prefix + "_stats_history.csv"),
-             "failures": Path(prefix + "_failures.csv"), "samples": samples, "record": Path(prefix + RUN_SUFFIX)}
     output.write_stats(files["stats"], results)
-    output.write_history(files["history"], results)
     output.write_failures(files["failures"], results)
     cpu_s = sum(r.cpu_s for r in results)
     files["record"].write_text(json.dumps(_record(load, ws, host, results, cpu_s), indent=2) + "\n")
