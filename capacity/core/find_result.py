@@ -85,12 +85,12 @@ class FindResult(_Record):
     predicted_rps: float | None = None
     workers: int | None = None
     # the queueing model beside the fit (search.queueing; predictions since 2026-12-06): which of the two answered
-    # (the smaller mean held-out error), its description, its cost [form, coefficients] (search.cost_curve), its
+    # (the smaller mean held-out error), its description, its cost [a us, w us] (search.cost_curve), its
     # held-out errors and [label, measured req/s, predicted req/s, measured users, predicted users, ramp step] per
     # knee held out, its knee for its answer, and each model's answer
     model: Literal["fit", "queueing"] | None = None
     queueing: str | None = None
-    queueing_cost: list[Any] = []
+    queueing_cost: list[float] = []
     queueing_loo_mean_pct: float | None = None
     queueing_loo_max_pct: float | None = None
     queueing_loo: list[list[Any]] = []

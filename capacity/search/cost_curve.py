@@ -1,14 +1,11 @@
-"""The API's CPU per request against the rate one replica serves, fitted on a redline run's passing steps.
+"""The API's CPU per request against the queue a request finds, fitted on a redline run's passing steps.
 
-The cost is not a constant: at low rates each request wakes the event loop on its own (today 210-290 us per
-request at 280 req/s, 91-104 us at 5,500 on one replica: results/20261206-equivalence, -find10000-wrk), so a model
-of the knee takes the cost at the rate it predicts. Two forms,
-each least squares (numpy) over every passing step with CPU measured, rate = req/s per replica:
-- `overhead`: us/request = a + b / rate: a the cost once requests come back to back, b / 1e6 the cores a replica
-  spends besides;
-- `power`: us/request = k x rate^p (p < 0), fitted on the logarithms: the cost keeps falling with the rate.
-A replica saturates at the rate whose cores (us/request x rate / 1e6) fill its quota, at most one core per server
-process.
+The cost is not a constant: a request that finds the event loop idle wakes it on its own; one that finds others
+waiting shares their wake-up. So us/request = a + w / (1 + Q): a the work of one request, w one wake-up of the
+loop (epoll, the thread hand-off), shared by the 1 + Q requests it picks up, Q the requests already at the
+replica (Little's law per step: req/s per replica x mean response time). Least squares (numpy) over every passing
+step with CPU measured. Today (results/20261206-redline-wrk, cgroups, wrk): a = 136 us, w = 210 us: 346 us per
+request on an idle loop, ~140 us with a long queue (a 0.05 CPU replica at its knee served 400 req/s at 115 us).
 """
 
 from __future__ import annotations
@@ -19,31 +16,20 @@ import numpy as np
 
 from capacity.core.knee_record import KneeRecord
 
-FORMS = ("overhead", "power")
-
 
 @dataclass(frozen=True)
 class Cost:
-    form: str
-    coef: tuple[float, float]  # overhead: (a us, b us x req/s); power: (k us, p)
+    a_us: float  # one request's own work
+    w_us: float  # one wake-up of the event loop, shared by the requests it finds
     steps: int
 
-    def us_per_request(self, rate: float) -> float:
-        c0, c1 = self.coef
-        return c0 + c1 / rate if self.form == "overhead" else c0 * rate**c1
-
-    def saturation_rps(self, cpus: float, processes: int = 1) -> float:
-        """Req/s one replica serves with its quota spent (0: the overhead alone spends it)."""
-        cores, (c0, c1) = min(cpus, processes), self.coef
-        if self.form == "overhead":
-            return max(cores - c1 / 1e6, 0.0) * 1e6 / c0
-        return (cores * 1e6 / c0) ** (1 / (1 + c1))
+    def us_per_request(self, queue: float) -> float:
+        """CPU per request when it finds `queue` requests at the replica."""
+        return self.a_us + self.w_us / (1 + queue)
 
     def describe(self) -> str:
-        c0, c1 = self.coef
-        formula = (f"{c0:,.0f} + {c1:,.0f} / rate" if self.form == "overhead" else f"{c0:,.0f} x rate^{c1:.2f}")
-        return (f"us/request = {formula} (rate: req/s per replica; {self.us_per_request(100):,.0f} us at 100, "
-                f"{self.us_per_request(3000):,.0f} at 3,000), from {self.steps} passing steps")
+        return (f"us/request = {self.a_us:,.0f} + {self.w_us:,.0f} / (1 + requests it finds at the replica), "
+                f"from {self.steps} passing steps")
 
 
 def step_us_per_request(step: dict) -> float | None:
@@ -55,29 +41,29 @@ def step_us_per_request(step: dict) -> float | None:
     return cores / rps * 1e6 if cores is not None and rps else None
 
 
+def step_queue(step: dict, replicas: int) -> float | None:
+    """Requests at one replica during a step, by Little's law (the client's response time: the lb's included)."""
+    rps, response = step.get("delivered_rps"), step.get("response_ms")
+    return rps / replicas * response / 1000 if rps and response is not None else None
+
+
 def cost_points(ramps: list[KneeRecord]) -> list[tuple[float, float]]:
-    """(req/s per replica, us per request) of every passing step with both measured."""
+    """(requests at the replica, us per request) of every passing step with both measured."""
     points = []
     for ramp in ramps:
         for step in ramp.steps:
-            us = step_us_per_request(step)
-            if step.get("status") == "pass" and us and step.get("delivered_rps"):
-                points.append((step["delivered_rps"] / ramp.cell.replicas, us))
+            us, queue = step_us_per_request(step), step_queue(step, ramp.cell.replicas)
+            if step.get("status") == "pass" and us and queue is not None:
+                points.append((queue, us))
     return points
 
 
-def fit_cost(ramps: list[KneeRecord], form: str) -> Cost:
+def fit_cost(ramps: list[KneeRecord]) -> Cost:
     points = cost_points(ramps)
-    if len({rate for rate, _ in points}) < 2:
-        raise ValueError(f"cost fit: needs passing steps at 2 rates or more with CPU measured, got {len(points)}")
-    rate, us = np.array(points).T
-    if form == "overhead":
-        (a, b), *_ = np.linalg.lstsq(np.c_[np.ones_like(rate), 1 / rate], us, rcond=None)
-        coef = (float(a), float(b))
-    else:
-        p, log_k = np.polyfit(np.log(rate), np.log(us), 1)
-        coef = (float(np.exp(log_k)), float(p))
-    cost = Cost(form, coef, len(points))
-    if coef[0] <= 0 or (form == "power" and coef[1] <= -1):
-        raise ValueError(f"cost fit `{form}`: {cost.describe()} never fills a quota")
-    return cost
+    if len({queue for queue, _ in points}) < 2:
+        raise ValueError(f"cost fit: needs passing steps at 2 loads or more with CPU measured, got {len(points)}")
+    queue, us = np.array(points).T
+    (a, w), *_ = np.linalg.lstsq(np.c_[np.ones_like(queue), 1 / (1 + queue)], us, rcond=None)
+    if a <= 0 or a + w <= 0:
+        raise ValueError(f"cost fit: {a:.0f} + {w:.0f} / (1 + Q) us per request is no cost")
+    return Cost(float(a), float(w), len(points))

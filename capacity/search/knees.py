@@ -156,7 +156,7 @@ def _answer(replicas: int, cpus: float, memory: str | None) -> dict:
 
 
 def _queueing_fields(model: queueing.QueueingModel, answer: queueing.QueueingPrediction | None) -> dict:
-    return {"queueing": model.describe(), "queueing_cost": [model.cost.form, *model.cost.coef],
+    return {"queueing": model.describe(), "queueing_cost": [model.cost.a_us, model.cost.w_us],
             "queueing_loo_mean_pct": model.loo_mean_pct, "queueing_loo_max_pct": model.loo_max_pct,
             "queueing_loo": [[h.label, h.measured_rps, h.predicted_rps, h.measured_users, h.predicted_users,
                               h.step_users] for h in model.held_out if h.error_pct is not None],

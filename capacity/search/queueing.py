@@ -1,18 +1,20 @@
 """A knee predicted from the physics: the API's CPU per request, its CPU quota and period, and the SLO.
 
-Cost, per replica: the CPU per request at the rate a replica serves (search.cost_curve). A replica saturates at
-X_sat, where that cost fills its quota; its service demand in wall time is the cost at that rate, D = 1 / X_sat.
+Cost: a request pays its own work a and shares one wake-up w of the event loop with the requests it finds at the
+replica (search.cost_curve): us/request = a + w / (1 + Q).
 
 Queue, per replica: a closed loop of N / replicas users (the lb spreads requests evenly), each thinking Z (the
-mean of wait_min and wait_max), in front of one processor-sharing server of demand D. Exact Mean Value Analysis:
-R(n) = D x (1 + Q(n-1)), X(n) = n / (Z + R(n)), Q(n) = X(n) x R(n). p95 = ln(20) x R (an exponential sojourn)
-+ (1 - cpus) x period x U (a request that finds the quota spent waits for the next period; U = X x D). The knee
-is the largest N whose p95 stays within the SLO. The lb (fixed limits) and the generator are outside the model.
+mean of wait_min and wait_max), in front of one processor-sharing server running at the quota (at most one core
+per server process). Mean Value Analysis, with the demand a request pays for the queue it finds, Q(n-1) by the
+arrival theorem: D(n) = (a + w / (1 + Q(n-1))) / cpus, R(n) = D(n) x (1 + Q(n-1)), X(n) = n / (Z + R(n)),
+Q(n) = X(n) x R(n) (exact for a constant cost; here the cost at the load it predicts). p95 = ln(20) x R (an
+exponential sojourn) + (1 - cpus) x period x U (a request that finds the quota spent waits for the next period;
+U = X x D). The knee is the largest N whose p95 stays within the SLO. The lb (fixed limits), the generator and
+the host's other processes are outside the model.
 
 Held out: each configuration's knee is predicted from a cost fitted on the other configurations' steps only, the
 prediction rounded down to that ramp's step (what its ramp could have shown), and compared with the measured
-median knee in req/s, as search.fit scores its fits; only real knees are scored. Of the cost's forms, the one with
-the smaller mean held-out error is the model, as search.fit picks its fit.
+median knee in req/s, as search.fit scores its fits; only real knees are scored.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from statistics import fmean
 
 from capacity.core.knee_record import ConfigurationKnee, KneeRecord
-from capacity.search.cost_curve import FORMS, Cost, fit_cost
+from capacity.search.cost_curve import Cost, fit_cost
 
 LN20 = math.log(20)  # an exponential's 95th percentile, in means
 
@@ -41,30 +43,29 @@ class Loop:
     slo_p95_ms: float
 
 
-def mva(demand_s: float, think_s: float) -> Iterator[tuple[int, float, float]]:
-    """Exact MVA of one closed loop: (n, R(n) s, X(n) req/s) for n = 1, 2, ... (stop it yourself)."""
+def mva(cost: Cost, replica: Replica, think_s: float) -> Iterator[tuple[int, float, float, float]]:
+    """MVA of one replica's closed loop: (n, R(n) s, X(n) req/s, D(n) s) for n = 1, 2, ... (stop it yourself)."""
+    cores = min(replica.cpus, replica.processes)
     queue, n = 0.0, 0
     while True:
         n += 1
-        response = demand_s * (1 + queue)
+        demand = cost.us_per_request(queue) / 1e6 / cores
+        response = demand * (1 + queue)
         rate = n / (think_s + response)
         queue = rate * response
-        yield n, response, rate
+        yield n, response, rate, demand
 
 
 def p95_ms(response_s: float, rate: float, demand_s: float, replica: Replica) -> float:
+    """One replica's predicted p95 at `rate` req/s on it."""
     stall = max(1 - replica.cpus, 0.0) * replica.period_ms * min(rate * demand_s, 1.0)
     return LN20 * response_s * 1000 + stall
 
 
 def knee(cost: Cost, replica: Replica, replicas: int, loop: Loop) -> tuple[int, float]:
     """(users, req/s) at the largest number of users whose predicted p95 holds the SLO; (0, 0) if one user fails."""
-    saturation = cost.saturation_rps(replica.cpus, replica.processes)
-    if saturation <= 0:
-        return 0, 0.0
-    demand = 1 / saturation
     last = (0, 0.0)
-    for n, response, rate in mva(demand, loop.think_s):
+    for n, response, rate, demand in mva(cost, replica, loop.think_s):
         if p95_ms(response, rate, demand, replica) > loop.slo_p95_ms:
             return last[0] * replicas, last[1] * replicas
         last = (n, rate)
@@ -73,14 +74,13 @@ def knee(cost: Cost, replica: Replica, replicas: int, loop: Loop) -> tuple[int, 
 
 def at_users(cost: Cost, replica: Replica, users: int, replicas: int, think_s: float) -> tuple[float, float, float]:
     """(R s, X req/s of all replicas, D s) with `users` users spread over `replicas` (users / replicas each,
-    rounded); X is 0 below one user per replica or when the fixed part alone spends the quota."""
+    rounded); X is 0 below one user per replica."""
     per_replica = round(users / replicas)
-    saturation = cost.saturation_rps(replica.cpus, replica.processes)
-    if per_replica < 1 or saturation <= 0:
+    if per_replica < 1:
         return math.inf, 0.0, math.inf
-    for n, response, rate in mva(1 / saturation, think_s):
+    for n, response, rate, demand in mva(cost, replica, think_s):
         if n == per_replica:
-            return response, rate * replicas, 1 / saturation
+            return response, rate * replicas, demand
     raise AssertionError("unreachable")
 
 
@@ -136,10 +136,9 @@ def replica_of(ramp: KneeRecord) -> Replica:
     return Replica(ramp.cell.cpus, ramp.cell.cpu_period_ms, ramp.cell.processes)
 
 
-def held_out(slug: str, groups: dict[str, list[KneeRecord]], row: ConfigurationKnee, loop: Loop,
-             form: str) -> HeldOut:
+def held_out(slug: str, groups: dict[str, list[KneeRecord]], row: ConfigurationKnee, loop: Loop) -> HeldOut:
     """The configuration's knee predicted from a cost fitted on the other configurations' steps."""
-    cost = fit_cost([r for other, ramps in groups.items() if other != slug for r in ramps], form)
+    cost = fit_cost([r for other, ramps in groups.items() if other != slug for r in ramps])
     ramp = groups[slug][0]
     replica, step = replica_of(ramp), ramp.step_users or 1
     users = knee(cost, replica, row.replicas, loop)[0] // step * step
@@ -147,31 +146,17 @@ def held_out(slug: str, groups: dict[str, list[KneeRecord]], row: ConfigurationK
     return HeldOut(row.label, row.kind, step, row.users, row.rps, users, rps)
 
 
-def model_of(groups: dict[str, list[KneeRecord]], rows: list[ConfigurationKnee], loop: Loop,
-             form: str) -> QueueingModel:
-    cost = fit_cost([r for ramps in groups.values() for r in ramps], form)
+def model(groups: dict[str, list[KneeRecord]], rows: list[ConfigurationKnee], loop: Loop) -> QueueingModel:
+    """The queueing model of a redline run: `groups` its ramps per configuration slug, `rows` their knees
+    (search.knees.configurations). Raises ValueError when the steps do not give a cost."""
+    cost = fit_cost([r for ramps in groups.values() for r in ramps])
     held = []
     for row in rows:
         try:
-            held.append(held_out(row.slug, groups, row, loop, form))
+            held.append(held_out(row.slug, groups, row, loop))
         except ValueError:  # the other configurations' steps alone give no cost
             continue
     return QueueingModel(cost, loop, tuple(held))
-
-
-def model(groups: dict[str, list[KneeRecord]], rows: list[ConfigurationKnee], loop: Loop) -> QueueingModel:
-    """The queueing model of a redline run: `groups` its ramps per configuration slug, `rows` their knees
-    (search.knees.configurations); the cost's form with the smaller mean held-out error (the first form when
-    none is scored). Raises ValueError when the steps do not give a cost."""
-    models = []
-    for form in FORMS:
-        try:
-            models.append(model_of(groups, rows, loop, form))
-        except ValueError:
-            continue
-    if not models:
-        raise ValueError("queueing model: no form of the cost fits these steps")
-    return min(models, key=lambda m: (m.loo_mean_pct is None, m.loo_mean_pct or 0.0))
 
 
 @dataclass(frozen=True)
