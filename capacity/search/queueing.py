@@ -106,6 +106,13 @@ class HeldOut:
             return None
         return abs(self.predicted_rps - self.measured_rps) / self.measured_rps * 100
 
+    @property
+    def users_error_pct(self) -> float | None:
+        """The same in users: up to one step apart where the measured ramp delivered little more past saturation."""
+        if self.error_pct is None or not self.measured_users:
+            return None
+        return abs(self.predicted_users - self.measured_users) / self.measured_users * 100
+
 
 @dataclass(frozen=True)
 class QueueingModel:
@@ -126,9 +133,11 @@ class QueueingModel:
         return round(max(self.errors), 1) if self.errors else None
 
     def describe(self) -> str:
+        users = [e for h in self.held_out if (e := h.users_error_pct) is not None]
         err = ("no knee held out" if self.loo_mean_pct is None else
                f"held-out error mean {self.loo_mean_pct:.1f}%, worst {self.loo_max_pct:.1f}% over "
-               f"{len(self.errors)} knees, each rounded down to its ramp's step")
+               f"{len(self.errors)} knees, each rounded down to its ramp's step; in users {fmean(users):.1f}%, "
+               f"worst {max(users):.1f}%")
         return f"{self.cost.describe()}; MVA, p95 = ln(20) x R + (1 - cpus) x period x U ({err})"
 
 
