@@ -166,7 +166,8 @@ def _queueing_fields(model: queueing.QueueingModel, answer: queueing.QueueingPre
 def prediction(run_dir: Path, users: int, replicas: list[int], margin: float = 0.25,
                cpu_period_ms: int = DEFAULT_CPU_PERIOD_MS, groups: dict[str, list[KneeRecord]] | None = None) -> dict:
     """The cheapest deployment that holds `users` by whichever of the knees' fit and the queueing model has the
-    smaller held-out error (the fit alone when the steps give no cost); raises ValueError with too few knees.
+    smaller held-out error (the fit alone when the steps give no cost, the queueing model when only it could be
+    scored); raises ValueError with too few knees.
     `groups` as for knees_and_model."""
     run, (configs, model) = read_run(run_dir), knees_and_model(run_dir, groups)
     points = fit_points(configs)
