@@ -48,9 +48,8 @@ def resource_peaks(samples: list[dict]) -> dict:
     }
 
 
-def _max(*values):
-    present = [v for v in values if v is not None]
-    return max(present) if present else None
+def _first(*values):
+    return next((v for v in values if v is not None), None)
 
 
 def cell_metrics(summary: dict | None, samples: list[dict], events: CellEvents,
@@ -74,7 +73,9 @@ def cell_metrics(summary: dict | None, samples: list[dict], events: CellEvents,
         latency_mean_ms=lat["avg"], p50_ms=lat["p50"], p95_ms=lat["p95"], p99_ms=lat["p99"],
         max_ms=lat["max"], users_reached=summary["users_reached"], duration_s=duration,
         generator_valid=bool(summary["valid"]), generator_reason=summary["reason"],
-        generator_cpu_peak_pct=_max(gen.get("cpu_max_pct"), peaks["generator_cpu_sampled_pct"]),
+        # Per event loop (a Locust process, a wrk thread) from the generator's own telemetry when it has one: a
+        # container's docker stats add up its loops (measure/steps.step_resources).
+        generator_cpu_peak_pct=_first(gen.get("cpu_max_pct"), peaks["generator_cpu_sampled_pct"]),
         failure_kinds=summary.get("failure_kinds", [])[:10],
         quality=summary.get("quality"),
     )

@@ -69,9 +69,9 @@ def _generator_saturated(m: CellMetrics, slo: Slo) -> list[str]:
     reasons = [f"generator: {m.generator_error}"] if m.generator_error else []
     if not m.generator_valid:
         reasons.append(f"generator saturated: {m.generator_reason or 'Locust CPU warning'}")
-    sampled = m.generator_cpu_sampled_pct
-    if sampled is not None and sampled > slo.generator_cpu_pct and m.generator_valid:
-        reasons.append(f"generator saturated: a Locust process at {sampled:g}% CPU > {slo.generator_cpu_pct:g}%")
+    peak = m.generator_cpu_peak_pct  # per event loop (measure/metrics.cell_metrics)
+    if peak is not None and peak > slo.generator_cpu_pct and m.generator_valid:
+        reasons.append(f"generator saturated: a generator process at {peak:g}% CPU > {slo.generator_cpu_pct:g}%")
     return reasons
 
 

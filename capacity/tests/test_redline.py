@@ -17,7 +17,7 @@ from capacity.measure.ramp import (
     knee_of,
     step_users_for,
 )
-from capacity.measure.steps import Step, history_file, read_history, split_steps
+from capacity.measure.steps import Step, history_file, read_history, split_steps, step_resources
 
 DATA = Path(__file__).parent / "data" / "ramp_native"
 THINK = 0.075
@@ -96,6 +96,16 @@ def test_a_busy_generator_that_delivered_the_load_and_met_the_slo_is_a_conservat
     missed = judge_step(_busy_step(900.0), busy, Slo(p95_ms=500), 1.75, [], 0.5)
     assert missed.status == INVALID  # the miss may be the generator's: never a failure
     assert any("waited for a CPU 24%" in r for r in missed.reasons)
+
+
+def test_the_generator_is_judged_per_event_loop_from_its_own_telemetry():
+    # wrk's container read 116% in docker stats while its two threads sampled 62% and 54% themselves
+    stats = [{"timestamp": 10.0, "role": "generator", "name": "wrk", "cpu_pct": 116.0, "mem_bytes": 1}]
+    threads = [{"timestamp": "10", "node": f"wrk thread {i}", "cpu_percent": pct, "runqueue_pct": "9.0"}
+               for i, pct in ((1, "62.0"), (2, "54.0"))]
+    per_loop = step_resources(stats, threads, 0, 20)
+    assert per_loop["generator_cpu_peak_pct"] == 62.0 and per_loop["generator_cpu_cores_mean"] == 1.16
+    assert step_resources(stats, [], 0, 20)["generator_cpu_peak_pct"] == 116.0  # no telemetry: the container
 
 
 def test_a_shortfall_with_an_idle_generator_fails_the_step():

@@ -9,6 +9,7 @@ baseline, throttling, and the host's cores (issues 21 and 22). The cell runs its
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import shutil
 import subprocess
@@ -31,8 +32,8 @@ memory = ["256M"]
 replicas = [2]
 cpu_period_ms = [10]
 [load]
-users = 100
-spawn_rate = 50
+users = 300
+spawn_rate = 150
 duration = "20s"
 generator = "wrk"
 [slo]
@@ -73,11 +74,22 @@ def test_a_wrk_cell_passes_with_our_mix_and_records_cpu_per_request(lab: Compose
     rows = read_throttle(OUT / CELL)
     assert {r["role"] for r in rows} == {"api", "lb", "host"}
 
-    # 10 ms periods: a busy replica counts up to 100 a second (at Docker's 100 ms, at most 10)
+    # 10 ms periods: the kernel counts a period only while the replica has work, at most 100 a second at 10 ms
+    # and 10 at Docker's 100 ms (10.5 over a 2 s sample, a boundary included). The busiest sample shows which.
+    # (The whole cell's average, idle baseline included, read 13.6 at 100 users in one CI run: too close.)
     assert record.cell.cpu_period_ms == 10 and "10 ms period" in record.cell.label
     for c in m.api_replicas_cost:
         mine = [r for r in rows if r["container"] == c["container"] and r["nr_periods"] is not None]
-        rate = (mine[-1]["nr_periods"] - mine[0]["nr_periods"]) / (mine[-1]["timestamp"] - mine[0]["timestamp"])
-        assert rate > 15, f"{c['container']}: {rate:.1f} CFS periods a second"
+        peak = max((b["nr_periods"] - a["nr_periods"]) / (b["timestamp"] - a["timestamp"])
+                   for a, b in itertools.pairwise(mine) if b["timestamp"] > a["timestamp"])
+        assert peak > 15, f"{c['container']}: at most {peak:.1f} CFS periods a second"
     print(f"capacity wrk cell: {m.requests} requests, API {m.api_us_per_request} us/request, lb "
           f"{m.lb_us_per_request} us/request, idle {m.api_idle_cores} core, host {m.host_cpu_cores} cores")
+
+
+def test_the_wrk_container_has_ports_for_a_ramps_closed_connections(lab: Compose):
+    # One wrk per ramp step leaves each step's users in TIME_WAIT on wrk's side: Linux's default 28,232 ports
+    # ran out by 6,000 users (docker-compose-wrk.yaml). The container's own network namespace widens them.
+    out = lab.run("run", "--rm", "--no-deps", "--entrypoint", "cat", "wrk", "/proc/sys/net/ipv4/ip_local_port_range",
+                  "/proc/sys/net/ipv4/tcp_tw_reuse", files=("docker-compose-wrk.yaml",)).stdout
+    assert out.split() == ["1024", "65535", "1"], out

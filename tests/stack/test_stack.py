@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 
 import pytest
@@ -112,8 +113,9 @@ def replica_counts(compose: Compose) -> dict[str, float]:
             "print(sum(float(m) for m in re.findall(r'^\\w*requests_total\\{[^}]*/predict\"[^}]*\"2\\d\\d\"[^}]*\\} "
             "([0-9.e+]+)$', t, re.M)))")
     counts = {}
-    for cid in compose.container_ids("api"):
-        out = compose.run("exec", "-T", "--index", str(len(counts) + 1), "api", "python", "-c", code).stdout
+    for cid in compose.container_ids("api"):  # by id: after earlier scale-downs compose's indexes can have gaps
+        out = subprocess.run(["docker", "exec", cid, "python", "-c", code], capture_output=True, text=True,
+                             timeout=60, check=True).stdout
         counts[cid] = float(out.strip() or 0)
     return counts
 
