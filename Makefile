@@ -98,8 +98,9 @@ compare-generators: install  ## wrk beside Locust, 1,000 users, 60 s each, one n
 	$(VENV)/bin/pytest -q -s -p no:cacheprovider tests/measure_wrk_vs_locust.py
 
 EQ_USERS ?= 500,1000,2000
-equivalence: install  ## Locust beside wrk on the stack: capacity/grids/equivalence.toml at EQ_USERS=500,1000,2000 (OUT= to resume)
-	$(PY) -m capacity equivalence $(or $(GRID),capacity/grids/equivalence.toml) --users $(EQ_USERS) $(if $(OUT),--out $(OUT))
+EQ_REPEATS ?= 3
+equivalence: install  ## Locust beside wrk on the stack: capacity/grids/equivalence.toml at EQ_USERS=500,1000,2000, EQ_REPEATS=3 runs each (OUT= to resume)
+	$(PY) -m capacity equivalence $(or $(GRID),capacity/grids/equivalence.toml) --users $(EQ_USERS) --repeats $(EQ_REPEATS) $(if $(OUT),--out $(OUT))
 
 idle: install  ## an idle api replica's CPU and each health check's, from its cgroup (the stack must be up)
 	$(PY) -m bench.idle

@@ -1,6 +1,7 @@
 """CPU per request from cgroup samples: a recorded docker cell (1 x 0.5 CPU, 500 Locust users, 2026-12-06), the
-request counters' parsers, cgroup v1 files, and the generators' equivalence tolerances."""
+request counters' parsers, cgroup v1 files, and the generators' equivalence tolerances and repeats."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,11 @@ from capacity.core.samples import THROTTLE_CSV
 from capacity.measure.cost import bench_reference, cell_cost, container_cost, step_cost
 from capacity.measure.steps import history_file, load_window, read_history
 from capacity.measure.throttle import read_throttle
-from capacity.search.equivalence import agree
+from capacity.report.equivalence import write_summary
+from capacity.search.equivalence import agree, pairs, sweep_dir
 
-CELL = Path(__file__).parent / "data" / "cost-cell"
+DATA = Path(__file__).parent / "data"
+CELL = DATA / "cost-cell"
 ROOT = Path(__file__).resolve().parents[2]
 
 METRICS = """# HELP http_requests_total HTTP requests by route, method and status
@@ -93,3 +96,33 @@ def test_make_bench_reference_is_its_newest_run():
     (2, 11, "latency", True), (100, 119, "latency", True), (100, 125, "latency", False)])
 def test_equivalence_tolerances(locust, wrk, kind, ok):
     assert agree(locust, wrk, kind) is ok
+
+
+def _recorded_cell(folder: Path, status: str, rps: float, us: float, p95: float) -> None:
+    """A recorded equivalence cell (1 x 0.5 CPU, Locust, 1,000 users, 2026-12-06) with the given figures."""
+    record = json.loads((DATA / "equivalence-cell" / "cell.json").read_text())
+    record["status"] = status
+    record["metrics"].update(rps_mean=rps, api_us_per_request=us, p50_ms=1.0, p95_ms=p95)
+    (folder / record["cell"]["slug"]).mkdir(parents=True)
+    (folder / record["cell"]["slug"] / "cell.json").write_text(json.dumps(record))
+
+
+def test_equivalence_compares_medians_of_valid_repeats_and_writes_their_spread(tmp_path):
+    # The API's CPU per request at light load moved 2-17% between runs of one generator: one run can disagree
+    # (253 vs 208 us), the medians of three agree. An INVALID run (Locust measuring itself) is left out.
+    runs = {"locust": [("pass", 545, 253, 10), ("pass", 546, 218, 9), ("pass", 544, 225, 11),
+                       ("invalid", 500, 400, 150)],
+            "wrk": [("pass", 544, 208, 2), ("pass", 545, 222, 3), ("pass", 543, 231, 2)]}
+    for generator, figures in runs.items():
+        for k, (status, rps, us, p95) in enumerate(figures, start=1):
+            _recorded_cell(sweep_dir(tmp_path, 1000, generator, k), status, rps, us, p95)
+    (pair,) = pairs(tmp_path, [1000])
+    assert len(pair.locust) == 4 and len(pair.wrk) == 3
+    assert pair.both("api_us_per_request") == (225, 222) and pair.both("p95_ms") == (10, 2)
+    assert pair.agrees and pair.checks()["api_us_per_request"]
+    write_summary(tmp_path, [1000])
+    text = (tmp_path / "summary.md").read_text()
+    assert text.startswith("**1 of 1 cell(s) agree** (Locust / wrk, median of up to 4 runs each")
+    assert "225 (218-253) / 222 (208-231) ✓" in text and "pass, pass, pass, invalid / pass, pass, pass" in text
+    saved = json.loads((tmp_path / "equivalence.json").read_text())[0]
+    assert saved["median"]["wrk"]["api_us_per_request"] == 222 and len(saved["locust"]) == 4
