@@ -48,7 +48,8 @@ class ComposeWrk:
         if built.returncode != 0:
             raise CellError(f"building the wrk image failed:\n{tail(built.stderr)}")
         return ["wrk (wrk/) generates the load: one container on this machine, one keep-alive connection per user, "
-                "Locust's request mix and think time; its CPU from docker stats and its own per-thread samples."]
+                "Locust's request mix and think time; its CPU judged per wrk thread from its own samples (docker "
+                "stats: the container's total)."]
 
     def run(self, grid: Grid, cell_dir: Path, env: dict[str, str]) -> None:
         self.hosts, self._stopped = {}, False
