@@ -143,13 +143,13 @@ def cmd_redline(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict(args: argparse.Namespace, out: Path, replicas: list[int]) -> dict:
+def _predict(args: argparse.Namespace, out: Path, replicas: list[int], cpu_period_ms: int) -> dict:
     from capacity.campaign.run import open_search_run
     from capacity.search.knees import prediction
     if not args.knees or not (args.knees / RUN_JSON).is_file():
         raise GridError("--predict needs --knees <a redline run folder>")
     try:
-        data = prediction(args.knees, args.users, replicas, args.margin)
+        data = prediction(args.knees, args.users, replicas, args.margin, cpu_period_ms)
     except ValueError as exc:  # too few real knees: lower bounds are never fitted
         raise GridError(f"--predict from {args.knees}: {exc}") from None
     open_search_run(out, "find", load_grid(args.grid), "prediction", [],
@@ -187,7 +187,7 @@ def cmd_find(args: argparse.Namespace) -> int:
     settings = _settings(args, grid)
     out = _out(args, settings, "find")
     if args.predict:
-        data = _predict(args, out, replicas)
+        data = _predict(args, out, replicas, periods[0])  # the queueing model's stalls depend on the period
     else:
         check_machine(grid.model_copy(update={"grid": grid.grid.model_copy(update={"cpus": ladder})}),
                       os.cpu_count() or 1)
