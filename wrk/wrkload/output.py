@@ -50,6 +50,12 @@ def _segment_of(results: list[SegmentResult], t: int) -> SegmentResult:
 
 
 def write_history(path: Path, results: list[SegmentResult]) -> None:
+    """Rows for the seconds of the measured segments; a crashed segment's seconds have none (its data is lost,
+    and rows of 0 answers would read as the API's)."""
+    gaps = [(int(r.started), int(r.ended)) for r in results if r.crashed]
+    results = [r for r in results if not r.crashed]
+    if not results:
+        return
     counts: dict[int, list[int]] = {}
     for r in results:
         for sec, (n, f) in r.per_second.items():
@@ -65,6 +71,8 @@ def write_history(path: Path, results: list[SegmentResult]) -> None:
     low = high = None
     rows = []
     for t in range(first, last + 1):
+        if any(a <= t <= b for a, b in gaps):
+            continue
         seg = _segment_of(results, t)
         n, f = counts.get(t, [0, 0])
         total, failures, spent = total + n, failures + f, spent + n * means[id(seg)]

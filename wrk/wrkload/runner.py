@@ -54,15 +54,15 @@ def plan_for(load: Settings, users: int | None = None, spawn_rate: float | None 
     return fixed(users, spawn_rate, duration_s)
 
 
-def _segment(ws: WrkSettings, load: Settings, host: str, seg: Segment, work: Path, i: int,
+def _segment(ws: WrkSettings, load: Settings, host: str, seg: Segment, work: Path, name: str,
              samples: Path, stop: threading.Event, rng: random.Random) -> SegmentResult:
     threads = max(1, min(ws.threads, seg.users))
     delays = first_delays_ms(seg, load.wait_min, load.wait_max, rng)
     idle_ms = int(1000 * (seg.duration_s + ws.grace_s + 60))
-    plan = work / f"segment-{i}.lua"
+    plan = work / f"segment-{name}.lua"
     plan_file.write(plan, requests.draw(load, ws.sequence_length, rng), plan_file.deal(delays, threads, idle_ms),
                     load.wait_min, load.wait_max, load.batch_size, rng.randrange(1 << 30))
-    return run_segment(ws, host, seg, plan, work / f"segment-{i}.out", samples, stop)
+    return run_segment(ws, host, seg, plan, work / f"segment-{name}.out", samples, stop)
 
 
 def _record(load: Settings, ws: WrkSettings, host: str, results: list[SegmentResult], cpu_s: float) -> dict:
@@ -76,7 +76,7 @@ def _record(load: Settings, ws: WrkSettings, host: str, results: list[SegmentRes
             "mismatches": 0, "wrk_cpu_s": round(cpu_s, 3), "boundary_gaps_s": gaps,
             "segments": [{"present": r.segment.present, "new": r.segment.new, "duration_s": r.segment.duration_s,
                           "started": r.started, "ended": r.ended, "requests": r.requests, "errors": r.errors,
-                          "cpu_s": round(r.cpu_s, 3), "returncode": r.returncode,
+                          "cpu_s": round(r.cpu_s, 3), "returncode": r.returncode, "crashed": r.crashed,
                           "command": command(ws, host, r.segment, Path("plan.lua"))} for r in results]}
 
 
@@ -97,7 +97,9 @@ def run(host: str, prefix: str | Path, segments: tuple[Segment, ...], load: Sett
     for i, seg in enumerate(segments):
         if stop.is_set():
             break
-        results.append(_segment(ws, load, host, seg, work, i, samples, stop, rng))
+        results.append(_segment(ws, load, host, seg, work, str(i), samples, stop, rng))
+        if results[-1].crashed and not stop.is_set():  # once: the crashed one stays in the record, as a gap
+            results.append(_segment(ws, load, host, seg, work, f"{i}-again", samples, stop, rng))
         # after every segment, not only at the end: a ramp's watcher (capacity's early stop) judges the finished
         # steps from this file while the run goes on, and stops a ramp whose step failed
         output.write_history(files["history"], results)

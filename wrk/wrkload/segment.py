@@ -16,6 +16,7 @@ from wrkload.plan import Segment
 from wrkload.settings import WrkSettings
 
 ERRORS = ("connect", "read", "write", "status", "timeout")
+FIELDS = {"summary": 8, "lat": 2, "start": 2, "sec": 4, "kind": 4, "fail": 3}  # done()'s lines, after the tag
 
 
 @dataclass
@@ -34,6 +35,7 @@ class SegmentResult:
     cpu_s: float = 0.0  # wrk's user + system CPU, all threads (wait4's rusage)
     returncode: int = 0
     stopped: bool = False  # ended early by stop()
+    crashed: bool = False  # died of a signal nobody sent: its partial output is not read, `started` is its launch
 
 
 def command(ws: WrkSettings, host: str, seg: Segment, plan: Path) -> list[str]:
@@ -49,6 +51,8 @@ def parse(text: str, seg: Segment, ended: float, cpu_s: float, code: int, stoppe
     starts = []
     for line in text.splitlines():
         kind, *f = line.split("\t")
+        if len(f) < FIELDS.get(kind, 0):  # the last line of a process killed while done() wrote
+            continue
         if kind == "summary":
             res.duration_us, res.requests, res.bytes = int(f[0]), int(f[1]), int(f[2])
             res.errors = dict(zip(ERRORS, map(int, f[3:8]), strict=True))
@@ -95,5 +99,11 @@ def run_segment(ws: WrkSettings, host: str, seg: Segment, plan: Path, out: Path,
         time.sleep(0.1)
     meter.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu_s = usage.ru_utime + usage.ru_stime
+    if proc.returncode < 0 and interrupted is None:
+        # LuaJIT inside Debian's wrk died of SIGSEGV in done() twice in ~40 ramps (2026-12-06 and -07, the
+        # kernel log names libluajit): what it wrote is partial. The runner measures the segment again.
+        return SegmentResult(seg, started=t0, ended=time.time(), duration_us=0, requests=0, bytes=0, errors={},
+                             latency_us=Counter(), cpu_s=cpu_s, returncode=proc.returncode, crashed=True)
     text = out.read_text() if out.exists() else ""
-    return parse(text, seg, time.time(), usage.ru_utime + usage.ru_stime, proc.returncode, stopped)
+    return parse(text, seg, time.time(), cpu_s, proc.returncode, stopped)
