@@ -1,8 +1,9 @@
 """Locust's three CSV files from the segments' results, with Locust's column names (README, "What each column is").
 
 - `_stats_history.csv`: one Aggregated row per second of the run. Requests/s and Failures/s are the mean of
-  the per-second counts (Lua, by the second each answer arrived) over the 10 s ending at that second, like
-  Locust's ~10 s window; User Count follows the segment's arrival schedule; the percentile columns are the
+  the per-second counts (Lua, by the second each answer arrived) over the whole seconds of the row's segment
+  among the 10 ending at that second, like Locust's ~10 s window (a second cut by a segment boundary is left
+  out); User Count follows the segment's arrival schedule; the percentile columns are the
   EXACT percentiles of the segment (ramp step or fixed cell) the second belongs to, from wrk's histogram, so
   the median of a step's rows is that step's percentile; the Total* columns are cumulative, a segment's
   answers counted at that segment's mean latency.
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -49,6 +51,17 @@ def _segment_of(results: list[SegmentResult], t: int) -> SegmentResult:
     return later[0] if later else results[-1]
 
 
+def _whole_seconds_rate(counts: dict[int, list[int]], seg: SegmentResult, t: int, column: int) -> float | None:
+    """Mean per-second count over the whole seconds of `seg` among the RPS_WINDOW_S ending at t. A second cut by
+    a segment boundary holds a fraction of a second's answers (plus the next segment's): counted, its 10 s window
+    read 0.906 x the step's rate as 0.83, and capacity's early stop ended two ramps a step early on a verdict the
+    full files reversed (2026-12-07). None when the window holds no whole second of the segment."""
+    loaded_until = seg.started + seg.duration_us / 1e6 if seg.duration_us else seg.ended
+    lo, hi = math.ceil(seg.started), math.floor(loaded_until)  # whole seconds [lo, hi)
+    window = [s for s in range(t - RPS_WINDOW_S + 1, t + 1) if lo <= s < hi]
+    return sum(counts.get(s, [0, 0])[column] for s in window) / len(window) if window else None
+
+
 def write_history(path: Path, results: list[SegmentResult]) -> None:
     """Rows for the seconds of the measured segments; a crashed segment's seconds have none (its data is lost,
     and rows of 0 answers would read as the API's)."""
@@ -76,14 +89,15 @@ def write_history(path: Path, results: list[SegmentResult]) -> None:
         seg = _segment_of(results, t)
         n, f = counts.get(t, [0, 0])
         total, failures, spent = total + n, failures + f, spent + n * means[id(seg)]
-        window = [counts.get(s, [0, 0]) for s in range(t - RPS_WINDOW_S + 1, t + 1)]
+        window = [counts.get(s, [0, 0]) for s in range(t - RPS_WINDOW_S + 1, t + 1)]  # a boundary's first second
+        rates = [_whole_seconds_rate(counts, seg, t, c) for c in (0, 1)]
+        rates = [sum(w[c] for w in window) / RPS_WINDOW_S if r is None else r for c, r in enumerate(rates)]
         if seg.latency_us:
             low = min(low if low is not None else 1e18, min(seg.latency_us) / 1000)
             high = max(high or 0.0, max(seg.latency_us) / 1000)
         p = pcts[id(seg)]
         rows.append([t, seg.segment.users_at(t - seg.started), "", "Aggregated",
-                     f"{sum(w[0] for w in window) / RPS_WINDOW_S:.2f}",
-                     f"{sum(w[1] for w in window) / RPS_WINDOW_S:.2f}",
+                     f"{rates[0]:.2f}", f"{rates[1]:.2f}",
                      *map(_fmt, p), total, failures, _fmt(p[0]), f"{spent / total if total else 0.0:.3f}",
                      _fmt(low), _fmt(high), f"{seg.bytes / seg.requests if seg.requests else 0:.1f}"])
     partial = path.with_name(path.name + ".part")  # replaced whole: a reader never sees half a file
