@@ -22,6 +22,7 @@ TIMEOUT_S = 2 * 2 * 600 + 900
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(TIMEOUT_S + 60)  # its own bound, over pyproject's 600 s default
 def test_bench_smoke_writes_report(trained_model, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--tracking-uri", trained_model.tracking_uri,
