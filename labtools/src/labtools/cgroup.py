@@ -78,3 +78,23 @@ def cpu_period_us(container_id: str) -> int | None:
         except (OSError, ValueError, IndexError):
             return None
     return None
+
+
+def container_processes(container_id: str) -> dict[int, tuple[str, int]]:
+    """The container's processes now: pid -> (command line, CPU ticks so far, user + system), from its cgroup's
+    cgroup.procs and /proc (read from the host; a process gone between the two reads is left out)."""
+    for path in _container_dirs(container_id):
+        try:
+            pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+        except OSError:
+            continue
+        found = {}
+        for pid in pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                command = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip()
+            except OSError:
+                continue
+            found[pid] = (command, int(stat[11]) + int(stat[12]))
+        return found
+    return {}
