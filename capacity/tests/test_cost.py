@@ -67,6 +67,7 @@ def test_no_usage_columns_no_cost(tmp_path):
 
 def test_request_counters_parse_what_the_api_and_nginx_print():
     assert api_requests(METRICS) == 1200 + 3 + 40 + 57  # predictions of every status; not /ready or /metrics
+    assert api_requests(METRICS, routes=None) == 7 + 1200 + 3 + 40 + 57 + 2  # every route (the idle stack test)
     assert lb_requests(STUB_STATUS) == 25_306
     with pytest.raises(ValueError):
         lb_requests("<html>not stub_status</html>")

@@ -6,29 +6,25 @@ long-lived process's share (the rest: short-lived ones, the health checks' execs
 
 from __future__ import annotations
 
-import os
-import re
 import time
 import urllib.request
 
 from compose import Compose, inspect
 
 from bench.idle import idle_core
+from capacity.backends.docker.throttle import api_requests
 from labtools import container_processes
 
 BUDGET_CORE = 0.002
 WINDOW_S = 60.0
-REQUESTS = re.compile(r"^\w*requests_total\{[^}]*\} ([0-9.e+]+)$", re.MULTILINE)
 
 
-def requests_served(api_url: str) -> float:
-    text = urllib.request.urlopen(f"{api_url}/metrics", timeout=10).read().decode()
-    return sum(float(n) for n in REQUESTS.findall(text))
+def requests_served(api_url: str) -> int:
+    return api_requests(urllib.request.urlopen(f"{api_url}/metrics", timeout=10).read().decode(), routes=None)
 
 
 def where_it_went(before: dict, after: dict, window_s: float) -> str:
-    tick = os.sysconf("SC_CLK_TCK")
-    shares = [f"{after[pid][0][:60]!r} {(after[pid][1] - before[pid][1]) / tick / window_s:.5f}"
+    shares = [f"{after[pid][0][:60]!r} {(after[pid][1] - before[pid][1]) / window_s:.5f}"
               for pid in sorted(after) if pid in before]
     return "; ".join(shares)
 

@@ -41,11 +41,13 @@ def host_busy_usec() -> int:
     return (user + nice + system + irq + softirq + steal) * 1_000_000 // os.sysconf("SC_CLK_TCK")
 
 
-def api_requests(metrics_text: str) -> int:
-    """Prediction requests an api replica has served, from its Prometheus text (every status counted)."""
+def api_requests(metrics_text: str, routes: tuple[str, ...] | None = PREDICTION_ROUTES) -> int:
+    """Requests an api replica has served on `routes` (None: every route), from its Prometheus text (every status
+    counted)."""
     return int(sum(sample.value for family in text_string_to_metric_families(metrics_text)
                     if family.name == "http_requests" for sample in family.samples
-                    if sample.name == "http_requests_total" and sample.labels.get("route") in PREDICTION_ROUTES))
+                    if sample.name == "http_requests_total"
+                    and (routes is None or sample.labels.get("route") in routes)))
 
 
 def lb_requests(stub_status_text: str) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
+
 CGROUP = Path("/sys/fs/cgroup")
 
 
@@ -80,9 +82,9 @@ def cpu_period_us(container_id: str) -> int | None:
     return None
 
 
-def container_processes(container_id: str) -> dict[int, tuple[str, int]]:
-    """The container's processes now: pid -> (command line, CPU ticks so far, user + system), from its cgroup's
-    cgroup.procs and /proc (read from the host; a process gone between the two reads is left out)."""
+def container_processes(container_id: str) -> dict[int, tuple[str, float]]:
+    """The container's processes now: pid -> (command line, CPU seconds so far, user + system), from its cgroup's
+    cgroup.procs (read from the host; a process gone before it is read is left out)."""
     for path in _container_dirs(container_id):
         try:
             pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
@@ -91,10 +93,11 @@ def container_processes(container_id: str) -> dict[int, tuple[str, int]]:
         found = {}
         for pid in pids:
             try:
-                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                command = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip()
-            except OSError:
+                process = psutil.Process(pid)
+                with process.oneshot():
+                    cpu = process.cpu_times()
+                    found[pid] = (" ".join(process.cmdline()), cpu.user + cpu.system)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-            found[pid] = (command, int(stat[11]) + int(stat[12]))
         return found
     return {}
